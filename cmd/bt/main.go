@@ -1,0 +1,59 @@
+// Command bt is a BitTorrent client: it makes and inspects .torrent files,
+// downloads and seeds torrents, and runs a tracker.
+//
+// Each subcommand lives in a file of its own and registers itself with
+// rootCmd from an init function.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+)
+
+var rootCmd = &cobra.Command{
+	Use:           "bt",
+	Short:         "bt is a BitTorrent client, library and tracker",
+	SilenceUsage:  true,
+	SilenceErrors: true,
+}
+
+func main() {
+	os.Exit(run(os.Args[1:]))
+}
+
+// run executes the command line and returns the process exit status. The
+// first SIGINT or SIGTERM cancels the command's context so it can end
+// cleanly; a second one exits at once.
+func run(args []string) int {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sig := make(chan os.Signal, 2)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sig)
+	go func() {
+		select {
+		case <-sig:
+		case <-ctx.Done():
+			return
+		}
+		cancel()
+		select {
+		case <-sig:
+			fmt.Fprintln(os.Stderr, "bt: interrupted twice, exiting now")
+			os.Exit(130)
+		case <-ctx.Done():
+		}
+	}()
+
+	rootCmd.SetArgs(args)
+	if err := rootCmd.ExecuteContext(ctx); err != nil {
+		fmt.Fprintf(os.Stderr, "bt: %v\n", err)
+		return 1
+	}
+	return 0
+}
