@@ -10,6 +10,7 @@ import (
 // TestLibtorrentTransfer checks the harness itself: one session seeds a
 // torrent it made, a second downloads it, and the data matches.
 func TestLibtorrentTransfer(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	src := filepath.Join(dir, "seed", "data")
 	WriteRandomFile(t, filepath.Join(src, "a.bin"), 300_000)

@@ -1,0 +1,79 @@
+package peertest
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// StartOpentracker starts opentracker on 127.0.0.1 serving HTTP and UDP on
+// one port, and returns its announce URLs. Debian's build serves only
+// whitelisted torrents, so every info hash (hex) the test will use must be
+// given here.
+func StartOpentracker(t testing.TB, infoHashesHex ...string) (announceHTTP, announceUDP string) {
+	t.Helper()
+	bin := RequireCommand(t, "opentracker")
+	dir, err := os.MkdirTemp("", "opentracker-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	// opentracker drops root for this user and chroots to dir, reading the
+	// whitelist from inside it.
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	list := strings.Join(infoHashesHex, "\n") + "\n"
+	if err := os.WriteFile(filepath.Join(dir, "whitelist.txt"), []byte(list), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	conf := filepath.Join(dir, "opentracker.conf")
+	if err := os.WriteFile(conf, []byte("access.whitelist /whitelist.txt\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	port := FreePort(t)
+	ps := strconv.Itoa(port)
+	logf, err := os.Create(filepath.Join(dir, "log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "-i", "127.0.0.1", "-p", ps, "-P", ps, "-f", conf, "-d", dir, "-u", "_opentracker")
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("peertest: start opentracker: %v", err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+		logf.Close()
+	})
+	addr := net.JoinHostPort("127.0.0.1", ps)
+	waitListening(t, addr, 10*time.Second, func() string {
+		b, _ := os.ReadFile(logf.Name())
+		return string(b)
+	})
+	return fmt.Sprintf("http://%s/announce", addr), fmt.Sprintf("udp://%s/announce", addr)
+}
+
+// waitListening polls until a TCP connection to addr succeeds.
+func waitListening(t testing.TB, addr string, timeout time.Duration, log func() string) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			c.Close()
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("peertest: nothing listening on %s after %v: %v\n%s", addr, timeout, err, log())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

@@ -1,0 +1,81 @@
+package peertest
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// makeTorrent writes two files and a v1 torrent of them, and returns the data
+// directory, the .torrent path and the info hash.
+func makeTorrent(t *testing.T) (data, torrentFile, ih string) {
+	dir := t.TempDir()
+	data = filepath.Join(dir, "seed", "data")
+	WriteRandomFile(t, filepath.Join(data, "a.bin"), 200_000)
+	WriteRandomFile(t, filepath.Join(data, "sub", "b.bin"), 50_000)
+	torrent, ih := CreateTorrent(t, data, CreateOptions{V1Only: true, PieceSize: 16384})
+	torrentFile = filepath.Join(dir, "x.torrent")
+	if err := os.WriteFile(torrentFile, torrent, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return data, torrentFile, ih
+}
+
+// waitFiles polls until the tree under got equals want.
+func waitFiles(t *testing.T, want, got string, timeout time.Duration, log func() string) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		ok := true
+		filepath.WalkDir(want, func(p string, d os.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			rel, _ := filepath.Rel(want, p)
+			a, _ := os.ReadFile(p)
+			b, err := os.ReadFile(filepath.Join(got, rel))
+			if err != nil || string(a) != string(b) {
+				ok = false
+			}
+			return nil
+		})
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("data not complete after %v\n%s", timeout, tail(log(), 3000))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func TestTransmissionDownloadsFromLibtorrent(t *testing.T) {
+	t.Parallel()
+	data, tf, ih := makeTorrent(t)
+	dst := t.TempDir()
+	tr := StartTransmission(t, TransmissionOptions{TorrentFile: tf, Dir: dst})
+	seed := StartLibtorrent(t, nil)
+	seed.AddTorrent(t, AddTorrent{TorrentFile: tf, SavePath: filepath.Dir(data), SeedMode: true})
+	seed.ConnectPeer(t, ih, tr.Addr)
+	waitFiles(t, data, filepath.Join(dst, "data"), 60*time.Second, tr.Log)
+}
+
+func TestAria2DownloadsFromLibtorrent(t *testing.T) {
+	t.Parallel()
+	data, tf, ih := makeTorrent(t)
+	dst := t.TempDir()
+	a := StartAria2(t, Aria2Options{TorrentFile: tf, Dir: dst})
+	seed := StartLibtorrent(t, nil)
+	seed.AddTorrent(t, AddTorrent{TorrentFile: tf, SavePath: filepath.Dir(data), SeedMode: true})
+	seed.ConnectPeer(t, ih, a.Addr)
+	select {
+	case <-a.Done():
+		if err := a.Err(); err != nil {
+			t.Fatalf("aria2c: %v\n%s", err, a.Log())
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatalf("aria2 did not finish\n%s", a.Log())
+	}
+	SameFiles(t, data, filepath.Join(dst, "data"))
+}
