@@ -1,0 +1,338 @@
+package bencode
+
+import (
+	"reflect"
+)
+
+// str returns b as a string.
+func (d *decodeState) str(b []byte) string {
+	return string(b)
+}
+
+func newSliceDecoder(t reflect.Type) decodeFunc {
+	elem := decoderFor(t.Elem())
+	return func(d *decodeState, v reflect.Value) error {
+		if d.data[d.off] != 'l' {
+			return d.mismatch(v.Type())
+		}
+		if err := d.enter(); err != nil {
+			return err
+		}
+		d.off++
+		n := 0
+		if !v.IsNil() {
+			v.SetLen(0)
+		}
+		for {
+			if d.off >= len(d.data) {
+				return d.eof()
+			}
+			if d.data[d.off] == 'e' {
+				break
+			}
+			if n == v.Cap() {
+				v.Grow(1)
+			}
+			v.SetLen(n + 1)
+			ev := v.Index(n)
+			ev.SetZero()
+			if err := elem(d, ev); err != nil {
+				return err
+			}
+			n++
+		}
+		d.off++
+		d.depth--
+		if v.IsNil() {
+			v.Set(reflect.MakeSlice(v.Type(), 0, 0))
+		}
+		return nil
+	}
+}
+
+func newArrayDecoder(t reflect.Type) decodeFunc {
+	elem := decoderFor(t.Elem())
+	return func(d *decodeState, v reflect.Value) error {
+		if d.data[d.off] != 'l' {
+			return d.mismatch(v.Type())
+		}
+		start := d.off
+		if err := d.enter(); err != nil {
+			return err
+		}
+		d.off++
+		n := 0
+		for {
+			if d.off >= len(d.data) {
+				return d.eof()
+			}
+			if d.data[d.off] == 'e' {
+				break
+			}
+			if n < v.Len() {
+				if err := elem(d, v.Index(n)); err != nil {
+					return err
+				}
+			} else if err := d.skip(); err != nil {
+				return err
+			}
+			n++
+		}
+		d.off++
+		d.depth--
+		if n != v.Len() {
+			d.saveTypeError("list of length "+itoa(n), v.Type(), start)
+		}
+		for i := n; i < v.Len(); i++ {
+			v.Index(i).SetZero()
+		}
+		return nil
+	}
+}
+
+func newMapDecoder(t reflect.Type) decodeFunc {
+	elem := decoderFor(t.Elem())
+	kt, et := t.Key(), t.Elem()
+	return func(d *decodeState, v reflect.Value) error {
+		if d.data[d.off] != 'd' {
+			return d.mismatch(v.Type())
+		}
+		if err := d.enter(); err != nil {
+			return err
+		}
+		d.off++
+		if v.IsNil() {
+			v.Set(reflect.MakeMap(t))
+		}
+		kv := reflect.New(kt).Elem()
+		ev := reflect.New(et).Elem()
+		var prev []byte
+		for i := 0; ; i++ {
+			if d.off >= len(d.data) {
+				return d.eof()
+			}
+			if d.data[d.off] == 'e' {
+				break
+			}
+			keyOff := d.off
+			key, err := d.key()
+			if err != nil {
+				return err
+			}
+			if d.strict {
+				if err := d.checkKeyOrder(prev, key, i > 0, keyOff); err != nil {
+					return err
+				}
+				prev = key
+			}
+			ev.SetZero()
+			if err := elem(d, ev); err != nil {
+				return err
+			}
+			kv.SetString(d.str(key))
+			v.SetMapIndex(kv, ev)
+		}
+		d.off++
+		d.depth--
+		return nil
+	}
+}
+
+// A structDecoder decodes a dict into a struct, matching keys to fields.
+type structDecoder struct {
+	fields []field // sorted by name
+	decs   []decodeFunc
+}
+
+func newStructDecoder(t reflect.Type) decodeFunc {
+	sd := &structDecoder{fields: cachedFields(t)}
+	sd.decs = make([]decodeFunc, len(sd.fields))
+	for i, f := range sd.fields {
+		sd.decs[i] = decoderFor(f.typ)
+	}
+	return sd.decode
+}
+
+// lookup finds the field for key. Keys usually arrive in sorted order, the
+// order of fields, so the field after the last match is tried first.
+func (sd *structDecoder) lookup(key []byte, hint int) int {
+	fs := sd.fields
+	if hint < len(fs) && fs[hint].name == string(key) {
+		return hint
+	}
+	lo, hi := 0, len(fs)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if fs[m].name < string(key) {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	if lo < len(fs) && fs[lo].name == string(key) {
+		return lo
+	}
+	return -1
+}
+
+func (sd *structDecoder) decode(d *decodeState, v reflect.Value) error {
+	if d.data[d.off] != 'd' {
+		return d.mismatch(v.Type())
+	}
+	if err := d.enter(); err != nil {
+		return err
+	}
+	d.off++
+	var prev []byte
+	hint := 0
+	for i := 0; ; i++ {
+		if d.off >= len(d.data) {
+			return d.eof()
+		}
+		if d.data[d.off] == 'e' {
+			break
+		}
+		keyOff := d.off
+		key, err := d.key()
+		if err != nil {
+			return err
+		}
+		if d.strict {
+			if err := d.checkKeyOrder(prev, key, i > 0, keyOff); err != nil {
+				return err
+			}
+			prev = key
+		}
+		fi := sd.lookup(key, hint)
+		if fi < 0 {
+			if err := d.skip(); err != nil {
+				return err
+			}
+			continue
+		}
+		hint = fi + 1
+		f := &sd.fields[fi]
+		var fv reflect.Value
+		if len(f.index) == 1 {
+			fv = v.Field(f.index[0])
+		} else {
+			fv, err = fieldForSet(v, f.index)
+			if err != nil {
+				return err
+			}
+		}
+		hadErr := d.typeErr != nil
+		if err := sd.decs[fi](d, fv); err != nil {
+			return err
+		}
+		if !hadErr && d.typeErr != nil && d.typeErr.Field == "" {
+			d.typeErr.Field = f.name
+		}
+	}
+	d.off++
+	d.depth--
+	return nil
+}
+
+// fieldForSet walks an index path through embedded structs, allocating nil
+// embedded pointers on the way.
+func fieldForSet(v reflect.Value, index []int) (reflect.Value, error) {
+	for i, x := range index {
+		if i > 0 && v.Kind() == reflect.Pointer {
+			if v.IsNil() {
+				if !v.CanSet() {
+					return reflect.Value{}, &UnsupportedValueError{Value: v,
+						Str: "cannot set embedded pointer to unexported struct " + v.Type().Elem().String()}
+				}
+				v.Set(reflect.New(v.Type().Elem()))
+			}
+			v = v.Elem()
+		}
+		v = v.Field(x)
+	}
+	return v, nil
+}
+
+// decodeAny decodes the value at d.off into the generic form: int64,
+// string, []any or map[string]any. An integer that does not fit in an int64
+// gives nil and a saved UnmarshalTypeError.
+func (d *decodeState) decodeAny() (any, error) {
+	if d.off >= len(d.data) {
+		return nil, d.eof()
+	}
+	switch c := d.data[d.off]; {
+	case c == 'i':
+		n, ok, err := d.int64Value(anyType)
+		if err != nil || !ok {
+			return nil, err
+		}
+		return n, nil
+	case c >= '0' && c <= '9':
+		b, err := d.readString()
+		if err != nil {
+			return nil, err
+		}
+		return d.str(b), nil
+	case c == 'l':
+		if err := d.enter(); err != nil {
+			return nil, err
+		}
+		d.off++
+		list := []any{}
+		for {
+			if d.off >= len(d.data) {
+				return nil, d.eof()
+			}
+			if d.data[d.off] == 'e' {
+				break
+			}
+			x, err := d.decodeAny()
+			if err != nil {
+				return nil, err
+			}
+			list = append(list, x)
+		}
+		d.off++
+		d.depth--
+		return list, nil
+	case c == 'd':
+		if err := d.enter(); err != nil {
+			return nil, err
+		}
+		d.off++
+		m := map[string]any{}
+		var prev []byte
+		for i := 0; ; i++ {
+			if d.off >= len(d.data) {
+				return nil, d.eof()
+			}
+			if d.data[d.off] == 'e' {
+				break
+			}
+			keyOff := d.off
+			key, err := d.key()
+			if err != nil {
+				return nil, err
+			}
+			if d.strict {
+				if err := d.checkKeyOrder(prev, key, i > 0, keyOff); err != nil {
+					return nil, err
+				}
+				prev = key
+			}
+			x, err := d.decodeAny()
+			if err != nil {
+				return nil, err
+			}
+			m[d.str(key)] = x
+		}
+		d.off++
+		d.depth--
+		return m, nil
+	}
+	return nil, d.badValueStart()
+}
+
+func itoa(n int) string {
+	return string(appendInt(nil, int64(n)))
+}

@@ -1,0 +1,131 @@
+package bencode
+
+import (
+	"bytes"
+	"errors"
+	"math"
+	"testing"
+)
+
+func TestMarshal(t *testing.T) {
+	type tagged struct {
+		B       int    `bencode:"b"`
+		A       string `bencode:"a"`
+		Skip    int    `bencode:"-"`
+		Dash    int    `bencode:"-,"`
+		Omit    string `bencode:"o,omitempty"`
+		Ptr     *int   `bencode:"p"`
+		Any     any    `bencode:"y"`
+		private int
+	}
+	tests := []struct {
+		in   any
+		want string
+	}{
+		{42, "i42e"},
+		{int8(-128), "i-128e"},
+		{uint64(math.MaxUint64), "i18446744073709551615e"},
+		{int64(math.MinInt64), "i-9223372036854775808e"},
+		{true, "i1e"},
+		{false, "i0e"},
+		{"spam", "4:spam"},
+		{"", "0:"},
+		{[]byte("eggs"), "4:eggs"},
+		{[]byte(nil), "0:"},
+		{[3]byte{'a', 'b', 'c'}, "3:abc"},
+		{[]string{"a", "bc"}, "l1:a2:bce"},
+		{[]int(nil), "le"},
+		{[2]int{1, 2}, "li1ei2ee"},
+		{map[string]int{"b": 2, "a": 1, "": 0}, "d0:i0e1:ai1e1:bi2ee"},
+		{map[string]any{"z": []any{int64(1), "x"}, "a": map[string]any{}}, "d1:ade1:zli1e1:xee"},
+		{map[string]string(nil), "de"},
+		{tagged{B: 1, A: "x", Skip: 9, Dash: 3}, "d1:-i3e1:a1:x1:bi1ee"},
+		{tagged{Omit: "o", Ptr: ptr(5), Any: "s"}, "d1:-i0e1:a0:1:bi0e1:o1:o1:pi5e1:y1:se"},
+		{&tagged{}, "d1:-i0e1:a0:1:bi0ee"},
+		{RawMessage("d1:ai1ee"), "d1:ai1ee"},
+		{struct{ R RawMessage }{}, "de"},
+		{map[string]RawMessage{"k": RawMessage("le")}, "d1:klee"},
+		{upper("ABC"), "3:abc"},
+		{struct{ M map[string]uint16 }{map[string]uint16{"\xff": 1, "\x00": 2}}, "d1:Md1:\x00i2e1:\xffi1eee"},
+	}
+	for _, tt := range tests {
+		got, err := Marshal(tt.in)
+		if err != nil {
+			t.Errorf("Marshal(%#v): %v", tt.in, err)
+			continue
+		}
+		if string(got) != tt.want {
+			t.Errorf("Marshal(%#v) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+type badMarshaler struct{}
+
+func (badMarshaler) MarshalBencode() ([]byte, error) { return []byte("i1"), nil }
+
+func TestMarshalErrors(t *testing.T) {
+	type cycle struct{ P *cycle }
+	c := &cycle{}
+	c.P = c
+	var ut *UnsupportedTypeError
+	var uv *UnsupportedValueError
+	var me *MarshalerError
+	var se *SyntaxError
+	tests := []struct {
+		in    any
+		check func(error) bool
+	}{
+		{nil, func(err error) bool { return errors.As(err, &uv) }},
+		{1.5, func(err error) bool { return errors.As(err, &ut) }},
+		{map[int]int{1: 1}, func(err error) bool { return errors.As(err, &ut) }},
+		{make(chan int), func(err error) bool { return errors.As(err, &ut) }},
+		{[]*int{nil}, func(err error) bool { return errors.As(err, &uv) }},
+		{[]any{nil}, func(err error) bool { return errors.As(err, &uv) }},
+		{c, func(err error) bool { return errors.As(err, &uv) }},
+		{RawMessage("i1"), func(err error) bool { return errors.As(err, &se) }},
+		{RawMessage(""), func(err error) bool { return errors.As(err, &se) }},
+		{badMarshaler{}, func(err error) bool { return errors.As(err, &me) && errors.As(err, &se) }},
+	}
+	for _, tt := range tests {
+		if _, err := Marshal(tt.in); !tt.check(err) {
+			t.Errorf("Marshal(%T) error = %v", tt.in, err)
+		}
+	}
+}
+
+func TestEncoderDecoder(t *testing.T) {
+	var buf bytes.Buffer
+	enc := NewEncoder(&buf)
+	values := []any{int64(1), "two", []any{int64(3)}, map[string]any{"four": int64(4)}}
+	for _, v := range values {
+		if err := enc.Encode(v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dec := NewDecoder(&oneByteReader{r: &buf})
+	for i, want := range values {
+		var got any
+		if err := dec.Decode(&got); err != nil {
+			t.Fatalf("value %d: %v", i, err)
+		}
+		a, _ := Marshal(got)
+		b, _ := Marshal(want)
+		if !bytes.Equal(a, b) {
+			t.Errorf("value %d = %#v, want %#v", i, got, want)
+		}
+	}
+	var x any
+	if err := dec.Decode(&x); err == nil || err.Error() != "EOF" {
+		t.Errorf("at end: %v, want io.EOF", err)
+	}
+}
+
+type oneByteReader struct{ r *bytes.Buffer }
+
+func (o *oneByteReader) Read(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	return o.r.Read(p[:1])
+}
