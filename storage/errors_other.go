@@ -1,0 +1,5 @@
+//go:build !unix
+
+package storage
+
+func isQuota(error) bool { return false }

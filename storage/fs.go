@@ -1,0 +1,59 @@
+package storage
+
+import (
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// fileSystem is the narrow view of the download directory the Store uses.
+// Production code uses rootFS, which confines every path to the directory
+// through os.Root; tests substitute a wrapper to inject faults such as a full
+// disk. Names are slash-separated paths relative to the download directory.
+type fileSystem interface {
+	OpenFile(name string, flag int, perm fs.FileMode) (file, error)
+	MkdirAll(name string, perm fs.FileMode) error
+	Stat(name string) (fs.FileInfo, error)
+	Remove(name string) error
+	Close() error
+}
+
+// file is the part of *os.File the Store uses: positional reads and writes
+// only, so one handle serves any number of goroutines at once.
+type file interface {
+	io.ReaderAt
+	io.WriterAt
+	Truncate(size int64) error
+	Stat() (fs.FileInfo, error)
+	Sync() error
+	Close() error
+}
+
+// rootFS confines all access to one directory tree. os.Root rejects paths
+// that climb out of the directory ("..", absolute paths) and symbolic links
+// that resolve outside it, whatever the torrent or the directory contains.
+type rootFS struct{ root *os.Root }
+
+func openRootFS(dir string) (*rootFS, error) {
+	r, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, err
+	}
+	return &rootFS{root: r}, nil
+}
+
+func (r *rootFS) OpenFile(name string, flag int, perm fs.FileMode) (file, error) {
+	f, err := r.root.OpenFile(filepath.FromSlash(name), flag, perm)
+	if err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+func (r *rootFS) MkdirAll(name string, perm fs.FileMode) error {
+	return r.root.MkdirAll(filepath.FromSlash(name), perm)
+}
+func (r *rootFS) Stat(name string) (fs.FileInfo, error) { return r.root.Stat(filepath.FromSlash(name)) }
+func (r *rootFS) Remove(name string) error              { return r.root.Remove(filepath.FromSlash(name)) }
+func (r *rootFS) Close() error                          { return r.root.Close() }

@@ -1,0 +1,70 @@
+package storage
+
+import (
+	"crypto/sha1"
+	"math/rand/v2"
+	"strings"
+	"testing"
+)
+
+// fspec is one file of a test layout: a slash path ("" or "pad" marks a pad
+// file when pad is set) and a length.
+type fspec struct {
+	path   string
+	length int64
+	pad    bool
+}
+
+// makeLayout builds a Layout from file specs, as metainfo.Info.Layout would.
+func makeLayout(pieceLength int64, files ...fspec) *Layout {
+	l := &Layout{PieceLength: pieceLength}
+	for i, f := range files {
+		fe := FileEntry{Index: i, Length: f.length, Offset: l.TotalLength, Pad: f.pad}
+		if f.pad {
+			fe.Path = []string{".pad", "x"}
+		} else {
+			fe.Path = strings.Split(f.path, "/")
+		}
+		l.Files = append(l.Files, fe)
+		l.TotalLength += f.length
+	}
+	l.NumPieces = int((l.TotalLength + pieceLength - 1) / pieceLength)
+	return l
+}
+
+// torrentData makes random contents for a layout, with zeros in pad files,
+// and its piece hashes.
+func torrentData(t testing.TB, l *Layout, seed uint64) ([]byte, func(int) [20]byte) {
+	t.Helper()
+	r := rand.New(rand.NewPCG(seed, 1))
+	data := make([]byte, l.TotalLength)
+	for i := range data {
+		data[i] = byte(r.Uint32())
+	}
+	for _, f := range l.Files {
+		if f.Pad {
+			clear(data[f.Offset : f.Offset+f.Length])
+		}
+	}
+	hashes := make([][20]byte, l.NumPieces)
+	for i := range hashes {
+		end := min(int64(i+1)*l.PieceLength, l.TotalLength)
+		hashes[i] = sha1.Sum(data[int64(i)*l.PieceLength : end])
+	}
+	return data, func(i int) [20]byte { return hashes[i] }
+}
+
+func piece(l *Layout, data []byte, i int) []byte {
+	end := min(int64(i+1)*l.PieceLength, l.TotalLength)
+	return data[int64(i)*l.PieceLength : end]
+}
+
+func mustOpen(t testing.TB, dir string, l *Layout, hashes func(int) [20]byte, opts Options) *Store {
+	t.Helper()
+	s, err := Open(dir, l, hashes, opts)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
