@@ -1,0 +1,161 @@
+package metainfo
+
+import (
+	"runtime"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// maxElement is the longest path element kept, in bytes: the limit of
+// common file systems (ext4, NTFS in UTF-16 units is more lenient).
+const maxElement = 255
+
+// windowsRules says whether sanitizing also applies the rules Windows
+// needs: reserved device names and characters Win32 forbids in names.
+var windowsRules = runtime.GOOS == "windows"
+
+// sanitizeElement returns the safe form of one path element, or "" when the
+// element is to be dropped (empty, ".", ".." or only separators). See the
+// package documentation for the policy.
+func sanitizeElement(e string, windows bool) string {
+	if strings.ContainsAny(e, `/\`) {
+		e = strings.NewReplacer("/", "", `\`, "").Replace(e)
+	}
+	if e == "" || e == "." || e == ".." {
+		return ""
+	}
+	if needsReplace(e, windows) {
+		var b strings.Builder
+		b.Grow(len(e))
+		for i := 0; i < len(e); {
+			r, size := utf8.DecodeRuneInString(e[i:])
+			if (r == utf8.RuneError && size <= 1) || unsafeRune(r) || (windows && strings.ContainsRune(`<>:"|?*`, r)) {
+				b.WriteByte('_')
+			} else {
+				b.WriteString(e[i : i+size])
+			}
+			i += size
+		}
+		e = b.String()
+	}
+	if windows {
+		e = strings.TrimRight(e, ". ")
+		if e == "" {
+			return "_"
+		}
+		if base, ext, found := strings.Cut(e, "."); reservedWindows(base) {
+			e = base + "_"
+			if found {
+				e += "." + ext
+			}
+		}
+	}
+	if len(e) > maxElement {
+		e = shorten(e, maxElement)
+	}
+	return e
+}
+
+// needsReplace reports whether e contains a byte or rune sanitizeElement
+// replaces, so the common case allocates nothing.
+func needsReplace(e string, windows bool) bool {
+	for i := 0; i < len(e); i++ {
+		c := e[i]
+		if c < 0x20 || c == 0x7f || c >= 0x80 {
+			if c < 0x80 {
+				return true
+			}
+			// Non-ASCII: check runes from here.
+			for _, r := range e[i:] {
+				if r == utf8.RuneError || unsafeRune(r) {
+					return true
+				}
+			}
+			break
+		}
+		if windows && strings.IndexByte(`<>:"|?*`, c) >= 0 {
+			return true
+		}
+	}
+	return windows && strings.ContainsAny(e, `<>:"|?*`)
+}
+
+// unsafeRune reports whether r is a control character or a bidirectional
+// formatting character (which can make "txt.exe" display as "exe.txt").
+func unsafeRune(r rune) bool {
+	switch {
+	case r < 0x20, r == 0x7f, r >= 0x80 && r <= 0x9f:
+		return true
+	case r == 0x061c, r == 0x200e, r == 0x200f, r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069:
+		return true
+	}
+	return false
+}
+
+// reservedWindows reports whether base (the part of a name before its first
+// dot) is a Windows device name.
+func reservedWindows(base string) bool {
+	switch strings.ToUpper(base) {
+	case "CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$":
+		return true
+	}
+	if len(base) == 4 {
+		u := strings.ToUpper(base[:3])
+		if (u == "COM" || u == "LPT") && base[3] >= '0' && base[3] <= '9' {
+			return true
+		}
+	}
+	return false
+}
+
+// shorten cuts e to at most n bytes on a rune boundary, keeping a short
+// extension.
+func shorten(e string, n int) string {
+	ext := ""
+	if i := strings.LastIndexByte(e, '.'); i > 0 && len(e)-i <= 32 {
+		ext = e[i:]
+	}
+	stem := e[:len(e)-len(ext)]
+	limit := n - len(ext)
+	for limit > 0 && !utf8.RuneStart(stem[limit]) {
+		limit--
+	}
+	return stem[:limit] + ext
+}
+
+// sanitizePath returns the safe relative elements for a file's path inside
+// the torrent; an empty result becomes ["_"].
+func sanitizePath(p []string, windows bool) []string {
+	out := make([]string, 0, len(p))
+	for _, e := range p {
+		if s := sanitizeElement(e, windows); s != "" {
+			out = append(out, s)
+		}
+	}
+	if len(out) == 0 {
+		out = append(out, "_")
+	}
+	return out
+}
+
+// renamed returns name with ".n" inserted before its extension:
+// "a.txt" → "a.1.txt", "a" → "a.1".
+func renamed(name string, n int) string {
+	suffix := "." + strconv.Itoa(n)
+	if i := strings.LastIndexByte(name, '.'); i > 0 {
+		return name[:i] + suffix + name[i:]
+	}
+	return name + suffix
+}
+
+// hasNUL reports whether any of the strings contains a NUL byte, which the
+// path policy refuses outright.
+func hasNUL(s ...string) bool {
+	for _, e := range s {
+		if strings.IndexByte(e, 0) >= 0 {
+			return true
+		}
+	}
+	return false
+}
