@@ -1,0 +1,126 @@
+package dht
+
+import (
+	"context"
+	"net"
+	"net/netip"
+	"time"
+)
+
+// Maintenance periods.
+const (
+	tickEvery     = time.Second
+	refreshAfter  = 15 * time.Minute // BEP 5: refresh buckets unchanged this long
+	rejoinEvery   = 30 * time.Second // retry bootstrap this often while the table is empty
+	saveEvery     = 10 * time.Minute
+	sweepEvery    = time.Minute
+	resolveTimout = 10 * time.Second
+)
+
+// maintain runs the periodic work of the Server until it closes.
+func (s *Server) maintain() {
+	defer s.wg.Done()
+	ctx := s.ctx
+	s.resolveBootstrap(ctx)
+
+	ticker := time.NewTicker(tickEvery)
+	defer ticker.Stop()
+	var lastSweep, lastSave, lastRefresh time.Time
+	lastSweep, lastSave, lastRefresh = time.Now(), time.Now(), time.Now()
+	for {
+		now := time.Now()
+		s.mu.Lock()
+		s.tok.maybeRotate(now)
+		s.expireTxnsLocked(now)
+		join := s.wantJoin || (s.t4.len()+s.t6.len() == 0 && now.Sub(s.lastJoin) >= rejoinEvery)
+		if join {
+			s.wantJoin = false
+			s.lastJoin = now
+		}
+		if now.Sub(lastSweep) >= sweepEvery {
+			lastSweep = now
+			s.store.expire(now)
+			s.limit.sweep(now)
+		}
+		var refresh []ID
+		if now.Sub(lastRefresh) >= sweepEvery {
+			lastRefresh = now
+			refresh = append(s.t4.stale(now.Add(-refreshAfter)), s.t6.stale(now.Add(-refreshAfter))...)
+		}
+		s.mu.Unlock()
+
+		if join {
+			s.FindNode(ctx, s.id)
+		}
+		for _, id := range refresh {
+			s.FindNode(ctx, id)
+			s.mu.Lock()
+			s.t4.touch(id, time.Now())
+			s.t6.touch(id, time.Now())
+			s.mu.Unlock()
+		}
+		if s.cfg.StateFile != "" && time.Since(lastSave) >= saveEvery {
+			lastSave = time.Now()
+			if err := s.saveState(); err != nil {
+				s.log.Warn("dht: saving state", "err", err)
+			}
+		}
+		select {
+		case <-s.closing:
+			return
+		case <-ticker.C:
+		}
+	}
+}
+
+// expireTxnsLocked drops our own pings that timed out, charging the node
+// with a failure. Lookup transactions are timed out by their lookup; they
+// are dropped here only if long abandoned.
+func (s *Server) expireTxnsLocked(now time.Time) {
+	for tid, tx := range s.txns {
+		late := now.Sub(tx.deadline)
+		if late < 0 || (tx.ch != nil && late < 5*s.cfg.QueryTimeout) {
+			continue
+		}
+		delete(s.txns, tid)
+		if tx.ch == nil {
+			s.pings--
+			s.tableFor(tx.addr).failed(tx.addr)
+			s.stats.Timeouts++
+		}
+	}
+}
+
+// resolveBootstrap turns Config.Bootstrap into addresses.
+func (s *Server) resolveBootstrap(ctx context.Context) {
+	var addrs []netip.AddrPort
+	for _, hp := range s.cfg.Bootstrap {
+		if ap, err := netip.ParseAddrPort(hp); err == nil {
+			addrs = append(addrs, netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()))
+			continue
+		}
+		host, port, err := net.SplitHostPort(hp)
+		if err != nil {
+			s.log.Warn("dht: bad bootstrap address", "addr", hp, "err", err)
+			continue
+		}
+		p, err := net.LookupPort("udp", port)
+		if err != nil {
+			s.log.Warn("dht: bad bootstrap port", "addr", hp, "err", err)
+			continue
+		}
+		rctx, cancel := context.WithTimeout(ctx, resolveTimout)
+		ips, err := net.DefaultResolver.LookupNetIP(rctx, "ip", host)
+		cancel()
+		if err != nil {
+			s.log.Warn("dht: resolving bootstrap node", "addr", hp, "err", err)
+			continue
+		}
+		for _, ip := range ips {
+			addrs = append(addrs, netip.AddrPortFrom(ip.Unmap(), uint16(p)))
+		}
+	}
+	s.mu.Lock()
+	s.boot = append(s.boot, addrs...)
+	s.mu.Unlock()
+}
