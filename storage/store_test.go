@@ -210,9 +210,11 @@ func TestBadArguments(t *testing.T) {
 }
 
 func TestInvalidLayouts(t *testing.T) {
-	good := func() *Layout { return makeLayout(100, fspec{path: "t/a", length: 150}, fspec{path: "t/b", length: 150}) }
+	good := func() *Layout {
+		return makeLayout(100, fspec{path: "t/a", length: 150}, fspec{path: "t/b", length: 150})
+	}
 	for _, tc := range []struct {
-		name  string
+		name   string
 		mangle func(l *Layout)
 	}{
 		{"zero piece length", func(l *Layout) { l.PieceLength = 0 }},
