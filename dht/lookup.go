@@ -330,17 +330,26 @@ func (s *Server) families() []bool {
 // FindNode runs an iterative find_node lookup for target and returns the k
 // closest nodes that answered, closest first, over all address families.
 func (s *Server) FindNode(ctx context.Context, target ID) ([]NodeInfo, error) {
+	out, _, err := s.findNode(ctx, target)
+	return out, err
+}
+
+// findNode is FindNode, also returning the number of queries sent.
+func (s *Server) findNode(ctx context.Context, target ID) ([]NodeInfo, int, error) {
 	var out []NodeInfo
+	queries := 0
 	for _, v6 := range s.families() {
 		l := s.newLookup(target, krpc.MethodFindNode, v6)
-		if err := l.run(ctx); err != nil {
-			return out, err
+		err := l.run(ctx)
+		queries += l.queries
+		if err != nil {
+			return out, queries, err
 		}
 		for _, c := range l.closest() {
 			out = append(out, NodeInfo{ID: c.id, Addr: c.addr})
 		}
 	}
-	return out, nil
+	return out, queries, nil
 }
 
 // GetPeers looks up the peers of infoHash. Peers are sent on the returned

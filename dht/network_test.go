@@ -1,0 +1,109 @@
+package dht
+
+import (
+	"context"
+	"math/rand/v2"
+	"net/netip"
+	"slices"
+	"testing"
+	"time"
+)
+
+// TestNetwork runs 200 nodes in this process over loopback UDP, each
+// bootstrapping from one of the nodes started before it, and checks that
+// lookups converge on the true k closest nodes (found by sorting all ids)
+// and that announced peers are found by every other node.
+func TestNetwork(t *testing.T) {
+	n := 200
+	if testing.Short() {
+		n = 50
+	}
+	nodes := make([]*Server, 0, n)
+	for i := range n {
+		cfg := Config{QueryRate: -1}
+		if i > 0 {
+			cfg.Bootstrap = []string{nodes[rand.IntN(len(nodes))].Addr().String()}
+		}
+		nodes = append(nodes, newTestServer(t, cfg))
+	}
+	k := DefaultK
+	waitFor(t, "every node to have k nodes in its table", 30*time.Second, func() bool {
+		for _, s := range nodes {
+			if s.Stats().Nodes4 < k {
+				return false
+			}
+		}
+		return true
+	})
+
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	ids := make([]ID, n)
+	for i, s := range nodes {
+		ids[i] = s.ID()
+	}
+	const lookups = 50
+	var durations []time.Duration
+	var queries []int
+	exact, found, missedClosest := 0, 0, 0
+	for i := range lookups {
+		target := RandomID()
+		s := nodes[i*n/lookups]
+		start := time.Now()
+		got, q, err := s.findNode(ctx, target)
+		durations = append(durations, time.Since(start))
+		queries = append(queries, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The true k closest, excluding the node looking up (it does not
+		// return itself).
+		want := slices.DeleteFunc(slices.Clone(ids), func(id ID) bool { return id == s.ID() })
+		slices.SortFunc(want, func(a, b ID) int {
+			if closer(target, a, b) {
+				return -1
+			}
+			return 1
+		})
+		want = want[:k]
+		hits := 0
+		for _, g := range got {
+			if slices.Contains(want, g.ID) {
+				hits++
+			}
+		}
+		found += hits
+		if hits == k {
+			exact++
+		}
+		if len(got) == 0 || got[0].ID != want[0] {
+			missedClosest++
+		}
+	}
+	slices.Sort(durations)
+	slices.Sort(queries)
+	t.Logf("%d nodes, %d lookups: %d found exactly the k=%d closest; %d/%d of the true closest found overall; closest missed %d times",
+		n, lookups, exact, k, found, lookups*k, missedClosest)
+	t.Logf("lookup time median %v p90 %v; queries per lookup median %d p90 %d",
+		durations[lookups/2], durations[lookups*9/10], queries[lookups/2], queries[lookups*9/10])
+	if missedClosest > 0 || found < lookups*k*95/100 {
+		t.Errorf("lookups did not converge: %d/%d of the closest nodes found, closest missed %d times", found, lookups*k, missedClosest)
+	}
+
+	// Announce 10 info hashes from 10 nodes; every one is found from
+	// another node.
+	for i := range 10 {
+		ih := RandomID()
+		ann := nodes[rand.IntN(n)]
+		port := 10000 + i
+		if err := ann.Announce(ctx, ih, port, false); err != nil {
+			t.Fatalf("Announce: %v", err)
+		}
+		getter := nodes[rand.IntN(n)]
+		peers := collect(getter.GetPeers(ctx, ih))
+		want := netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(port))
+		if !slices.Contains(peers, want) {
+			t.Errorf("GetPeers from %v = %v, want %v", getter.Addr(), peers, want)
+		}
+	}
+}
