@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+
+	"github.com/bt-go/bt/metainfo"
 )
 
 // fspec is one file of a test layout: a slash path ("" or "pad" marks a pad
@@ -15,11 +17,11 @@ type fspec struct {
 	pad    bool
 }
 
-// makeLayout builds a Layout from file specs, as metainfo.Info.Layout would.
-func makeLayout(pieceLength int64, files ...fspec) *Layout {
-	l := &Layout{PieceLength: pieceLength}
+// makeLayout builds a metainfo.Layout from file specs, as metainfo.Info.Layout would.
+func makeLayout(pieceLength int64, files ...fspec) *metainfo.Layout {
+	l := &metainfo.Layout{PieceLength: pieceLength}
 	for i, f := range files {
-		fe := FileEntry{Index: i, Length: f.length, Offset: l.TotalLength, Pad: f.pad}
+		fe := metainfo.FileEntry{Index: i, Length: f.length, Offset: l.TotalLength, Pad: f.pad}
 		if f.pad {
 			fe.Path = []string{".pad", "x"}
 		} else {
@@ -34,7 +36,7 @@ func makeLayout(pieceLength int64, files ...fspec) *Layout {
 
 // torrentData makes random contents for a layout, with zeros in pad files,
 // and its piece hashes.
-func torrentData(t testing.TB, l *Layout, seed uint64) ([]byte, func(int) [20]byte) {
+func torrentData(t testing.TB, l *metainfo.Layout, seed uint64) ([]byte, func(int) [20]byte) {
 	t.Helper()
 	r := rand.New(rand.NewPCG(seed, 1))
 	data := make([]byte, l.TotalLength)
@@ -54,12 +56,12 @@ func torrentData(t testing.TB, l *Layout, seed uint64) ([]byte, func(int) [20]by
 	return data, func(i int) [20]byte { return hashes[i] }
 }
 
-func piece(l *Layout, data []byte, i int) []byte {
+func piece(l *metainfo.Layout, data []byte, i int) []byte {
 	end := min(int64(i+1)*l.PieceLength, l.TotalLength)
 	return data[int64(i)*l.PieceLength : end]
 }
 
-func mustOpen(t testing.TB, dir string, l *Layout, hashes func(int) [20]byte, opts Options) *Store {
+func mustOpen(t testing.TB, dir string, l *metainfo.Layout, hashes func(int) [20]byte, opts Options) *Store {
 	t.Helper()
 	s, err := Open(dir, l, hashes, opts)
 	if err != nil {

@@ -6,11 +6,13 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/bt-go/bt/metainfo"
 )
 
 // partLayout has a skipped middle file b sharing piece 1 with a and piece 4
 // with c (piece length 100): a [0,150) b [150,450) c [450,600).
-func partLayout() *Layout {
+func partLayout() *metainfo.Layout {
 	return makeLayout(100, fspec{path: "t/a", length: 150}, fspec{path: "t/b", length: 300}, fspec{path: "t/c", length: 150})
 }
 

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+
+	"github.com/bt-go/bt/metainfo"
 )
 
 // Options configures a Store. The zero value is usable.
@@ -70,6 +72,7 @@ type fileState struct {
 	path           string // slash-separated, relative to the download dir
 	length, offset int64
 	pad            bool
+	symlink        bool // BEP 47 symbolic link: never created
 	prio           atomic.Int64
 
 	// modeMu is read-held by every I/O on this file and write-held while the
@@ -87,7 +90,7 @@ type fileState struct {
 // negative lengths) or whose paths are unsafe (empty, ".", "..", containing a
 // separator or NUL) or collide (two files at one path, a file where another
 // needs a directory).
-func Open(dir string, layout *Layout, pieceHashes func(i int) [20]byte, opts Options) (*Store, error) {
+func Open(dir string, layout *metainfo.Layout, pieceHashes func(i int) [20]byte, opts Options) (*Store, error) {
 	if err := checkLayout(layout); err != nil {
 		return nil, err
 	}
@@ -115,7 +118,7 @@ func Open(dir string, layout *Layout, pieceHashes func(i int) [20]byte, opts Opt
 		s.log = slog.Default()
 	}
 	for i, fe := range layout.Files {
-		f := &fileState{index: i, length: fe.Length, offset: fe.Offset, pad: fe.Pad}
+		f := &fileState{index: i, length: fe.Length, offset: fe.Offset, pad: fe.Pad, symlink: fe.Symlink}
 		if !fe.Pad {
 			f.path = path.Join(fe.Path...)
 		}
@@ -145,7 +148,7 @@ func Open(dir string, layout *Layout, pieceHashes func(i int) [20]byte, opts Opt
 }
 
 // checkLayout rejects a layout whose numbers do not add up.
-func checkLayout(l *Layout) error {
+func checkLayout(l *metainfo.Layout) error {
 	if l == nil {
 		return errors.New("storage: nil layout")
 	}

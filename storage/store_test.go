@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/bt-go/bt/metainfo"
 )
 
 var layouts = []struct {
@@ -76,7 +78,7 @@ func TestLayouts(t *testing.T) {
 
 // checkAll checks every piece with VerifyPiece and Check, the whole torrent
 // with ReadAt and random blocks with ReadBlock.
-func checkAll(t *testing.T, s *Store, l *Layout, data []byte) {
+func checkAll(t *testing.T, s *Store, l *metainfo.Layout, data []byte) {
 	t.Helper()
 	for i := range l.NumPieces {
 		if ok, err := s.VerifyPiece(i); !ok || err != nil {
@@ -119,7 +121,7 @@ func checkAll(t *testing.T, s *Store, l *Layout, data []byte) {
 
 // checkDisk compares the files under dir with the layout: real files hold
 // their bytes, zero-length files exist, pad files do not.
-func checkDisk(t *testing.T, dir string, l *Layout, data []byte) {
+func checkDisk(t *testing.T, dir string, l *metainfo.Layout, data []byte) {
 	t.Helper()
 	for _, f := range l.Files {
 		name := filepath.Join(append([]string{dir}, f.Path...)...)
@@ -210,30 +212,30 @@ func TestBadArguments(t *testing.T) {
 }
 
 func TestInvalidLayouts(t *testing.T) {
-	good := func() *Layout {
+	good := func() *metainfo.Layout {
 		return makeLayout(100, fspec{path: "t/a", length: 150}, fspec{path: "t/b", length: 150})
 	}
 	for _, tc := range []struct {
 		name   string
-		mangle func(l *Layout)
+		mangle func(l *metainfo.Layout)
 	}{
-		{"zero piece length", func(l *Layout) { l.PieceLength = 0 }},
-		{"wrong piece count", func(l *Layout) { l.NumPieces++ }},
-		{"gap", func(l *Layout) { l.Files[1].Offset++ }},
-		{"negative length", func(l *Layout) { l.Files[0].Length = -1 }},
-		{"wrong total", func(l *Layout) { l.TotalLength++; l.NumPieces = 4 }},
-		{"duplicate path", func(l *Layout) { l.Files[1].Path = []string{"t", "a"} }},
-		{"file as directory", func(l *Layout) { l.Files[1].Path = []string{"t", "a", "b"} }},
-		{"dot-dot", func(l *Layout) { l.Files[0].Path = []string{"..", "x"} }},
-		{"dot-dot inside", func(l *Layout) { l.Files[0].Path = []string{"t", "..", "..", "x"} }},
-		{"dot", func(l *Layout) { l.Files[0].Path = []string{"."} }},
-		{"absolute", func(l *Layout) { l.Files[0].Path = []string{"/etc/passwd"} }},
-		{"separator", func(l *Layout) { l.Files[0].Path = []string{"t/../../x"} }},
-		{"backslash", func(l *Layout) { l.Files[0].Path = []string{"..\\x"} }},
-		{"NUL", func(l *Layout) { l.Files[0].Path = []string{"a\x00b"} }},
-		{"empty element", func(l *Layout) { l.Files[0].Path = []string{"t", ""} }},
-		{"no path", func(l *Layout) { l.Files[0].Path = nil }},
-		{"part file name", func(l *Layout) { l.Files[0].Path = []string{".p.parts"} }},
+		{"zero piece length", func(l *metainfo.Layout) { l.PieceLength = 0 }},
+		{"wrong piece count", func(l *metainfo.Layout) { l.NumPieces++ }},
+		{"gap", func(l *metainfo.Layout) { l.Files[1].Offset++ }},
+		{"negative length", func(l *metainfo.Layout) { l.Files[0].Length = -1 }},
+		{"wrong total", func(l *metainfo.Layout) { l.TotalLength++; l.NumPieces = 4 }},
+		{"duplicate path", func(l *metainfo.Layout) { l.Files[1].Path = []string{"t", "a"} }},
+		{"file as directory", func(l *metainfo.Layout) { l.Files[1].Path = []string{"t", "a", "b"} }},
+		{"dot-dot", func(l *metainfo.Layout) { l.Files[0].Path = []string{"..", "x"} }},
+		{"dot-dot inside", func(l *metainfo.Layout) { l.Files[0].Path = []string{"t", "..", "..", "x"} }},
+		{"dot", func(l *metainfo.Layout) { l.Files[0].Path = []string{"."} }},
+		{"absolute", func(l *metainfo.Layout) { l.Files[0].Path = []string{"/etc/passwd"} }},
+		{"separator", func(l *metainfo.Layout) { l.Files[0].Path = []string{"t/../../x"} }},
+		{"backslash", func(l *metainfo.Layout) { l.Files[0].Path = []string{"..\\x"} }},
+		{"NUL", func(l *metainfo.Layout) { l.Files[0].Path = []string{"a\x00b"} }},
+		{"empty element", func(l *metainfo.Layout) { l.Files[0].Path = []string{"t", ""} }},
+		{"no path", func(l *metainfo.Layout) { l.Files[0].Path = nil }},
+		{"part file name", func(l *metainfo.Layout) { l.Files[0].Path = []string{".p.parts"} }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()

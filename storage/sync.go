@@ -96,7 +96,7 @@ func (s *Store) syncDir(d string) error {
 // They never receive a write, so this is where they come into being.
 func (s *Store) createEmpty() error {
 	for _, f := range s.files {
-		if f.length != 0 || f.pad || f.prio.Load() == 0 {
+		if f.length != 0 || f.pad || f.symlink || f.prio.Load() == 0 {
 			continue
 		}
 		if _, err := s.fsys.Stat(f.path); err == nil || !errors.Is(err, fs.ErrNotExist) {
