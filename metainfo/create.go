@@ -220,4 +220,3 @@ func scanDir(dir string) ([]sourceFile, error) {
 	slices.SortFunc(files, func(a, b sourceFile) int { return slices.Compare(a.path, b.path) })
 	return files, nil
 }
-
