@@ -42,7 +42,13 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
-	return "storage: " + e.Op + " " + e.Path + ": " + e.Err.Error()
+	err := e.Err
+	// The *fs.PathError of package os repeats the operation and the
+	// absolute path; say them once.
+	if pe, ok := err.(*fs.PathError); ok {
+		err = pe.Err
+	}
+	return "storage: " + e.Op + " " + e.Path + ": " + err.Error()
 }
 
 // Unwrap returns the underlying error.

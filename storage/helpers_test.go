@@ -38,11 +38,10 @@ func makeLayout(pieceLength int64, files ...fspec) *metainfo.Layout {
 // and its piece hashes.
 func torrentData(t testing.TB, l *metainfo.Layout, seed uint64) ([]byte, func(int) [20]byte) {
 	t.Helper()
-	r := rand.New(rand.NewPCG(seed, 1))
+	var key [32]byte
+	key[0], key[1] = byte(seed), byte(seed>>8)
 	data := make([]byte, l.TotalLength)
-	for i := range data {
-		data[i] = byte(r.Uint32())
-	}
+	rand.NewChaCha8(key).Read(data)
 	for _, f := range l.Files {
 		if f.Pad {
 			clear(data[f.Offset : f.Offset+f.Length])

@@ -25,7 +25,7 @@ type Options struct {
 
 	// InfoHash names the part file, ".<hex info hash>.parts". When zero, the
 	// first piece hash is used instead.
-	InfoHash [20]byte
+	InfoHash metainfo.Hash
 
 	// PartFile overrides the part file's name: a single path element in the
 	// download directory.
