@@ -1,0 +1,498 @@
+package wire
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/bt-go/bt/bitfield"
+)
+
+// Limits and defaults.
+const (
+	// BlockSize is the block length every current client requests (16 KiB).
+	BlockSize = 16 << 10
+	// MaxBlockLength is the longest block this package requests or serves
+	// (128 KiB), whatever Config.MaxRequestLength says.
+	MaxBlockLength = 128 << 10
+	// MaxFrame bounds the length of a received message (1 MiB). A bitfield
+	// larger than that, for a torrent of more than eight million pieces, is
+	// allowed up to its exact size.
+	MaxFrame = 1 << 20
+
+	DefaultMaxRequestLength = BlockSize
+	DefaultMaxPeerRequests  = 250
+	DefaultKeepAlive        = 90 * time.Second
+	DefaultIdleTimeout      = 3 * time.Minute
+	DefaultReadBufferSize   = 64 << 10
+	DefaultClientVersion    = "bt-go/0.1"
+)
+
+// Config describes our side of a connection. The zero value of every field
+// but InfoHash and PeerID is usable.
+type Config struct {
+	// InfoHash is the torrent's info hash; PeerID is our peer id.
+	InfoHash [20]byte
+	PeerID   [20]byte
+
+	// DHT sets the DHT bit of our handshake (BEP 5); send Port afterwards.
+	DHT bool
+	// DisableFast and DisableExtensions clear the Fast (BEP 6) and Extension
+	// protocol (BEP 10) bits, which are set by default.
+	DisableFast, DisableExtensions bool
+
+	// PieceLength and TotalLength give the torrent's geometry, used to size
+	// the peer's bitfield and to check indices and requests. Leave them zero
+	// while unknown (a magnet link) and call Conn.SetTorrentSize later.
+	PieceLength, TotalLength int64
+
+	// MaxRequestLength is the longest block the peer may request
+	// (default 16 KiB, as BEP 3 says; at most MaxBlockLength). A longer
+	// request closes the connection.
+	MaxRequestLength int
+	// MaxPeerRequests bounds the peer's pending requests; it is the reqq
+	// we advertise (default 250). Requests past it are rejected.
+	MaxPeerRequests int
+
+	// RequestTimeout, if positive, fails the head request when it is not
+	// answered in time (see Conn.SetTimeout).
+	RequestTimeout time.Duration
+	// KeepAlive is the idle time after which we send a keep-alive (default
+	// 90 s; negative: never).
+	KeepAlive time.Duration
+	// IdleTimeout closes the connection when nothing arrives for that long
+	// (default 3 minutes; negative: never).
+	IdleTimeout time.Duration
+
+	// ClientVersion ("v") and ListenPort ("p") go into our extended handshake.
+	ClientVersion string
+	ListenPort    int
+
+	// ReadBufferSize is the size of the read buffer (default 64 KiB).
+	ReadBufferSize int
+	// Logger receives debug logs; nil means slog.Default().
+	Logger *slog.Logger
+}
+
+func (cfg *Config) withDefaults() Config {
+	c := *cfg
+	if c.MaxRequestLength <= 0 {
+		c.MaxRequestLength = DefaultMaxRequestLength
+	}
+	c.MaxRequestLength = min(c.MaxRequestLength, MaxBlockLength)
+	if c.MaxPeerRequests <= 0 {
+		c.MaxPeerRequests = DefaultMaxPeerRequests
+	}
+	if c.KeepAlive == 0 {
+		c.KeepAlive = DefaultKeepAlive
+	}
+	if c.IdleTimeout == 0 {
+		c.IdleTimeout = DefaultIdleTimeout
+	}
+	if c.ClientVersion == "" {
+		c.ClientVersion = DefaultClientVersion
+	}
+	if c.ReadBufferSize <= 0 {
+		c.ReadBufferSize = DefaultReadBufferSize
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return c
+}
+
+// Handshake returns our handshake for cfg.
+func (cfg *Config) Handshake() Handshake {
+	h := Handshake{InfoHash: cfg.InfoHash, PeerID: cfg.PeerID}
+	h.Reserved.SetDHT(cfg.DHT)
+	h.Reserved.SetFast(!cfg.DisableFast)
+	h.Reserved.SetExtended(!cfg.DisableExtensions)
+	return h
+}
+
+// Handler receives what a connection reports. Its methods run on the
+// connection's goroutines, one call at a time for a given Conn, and must
+// not block for long: hand slow work (disk reads) to another goroutine and
+// answer later (Conn.Piece is safe from any goroutine).
+type Handler interface {
+	// HandleMessage is called for each message from the peer, after the
+	// Conn has applied it to its state. m is valid only during the call.
+	HandleMessage(c *Conn, m *Message)
+	// HandleEvent is called for the other events of the connection.
+	HandleEvent(c *Conn, e Event)
+}
+
+// EventType says what an Event reports.
+type EventType int
+
+// The events of a connection.
+const (
+	// EventDownload: a requested block arrived; Bytes is its length.
+	EventDownload EventType = iota + 1
+	// EventUpload: a block was written to the peer; Bytes is the payload.
+	EventUpload
+	// EventTimeout: the head request timed out; Request says which.
+	EventTimeout
+	// EventWaste: a piece message we had not requested (or no longer
+	// wanted) was dropped; Request says which, Bytes its length.
+	EventWaste
+	// EventClose: the connection ended; Err is why (nil after Close).
+	// It is the last call a Handler gets.
+	EventClose
+)
+
+func (t EventType) String() string {
+	switch t {
+	case EventDownload:
+		return "download"
+	case EventUpload:
+		return "upload"
+	case EventTimeout:
+		return "timeout"
+	case EventWaste:
+		return "waste"
+	case EventClose:
+		return "close"
+	}
+	return fmt.Sprintf("EventType(%d)", int(t))
+}
+
+// Event is a connection event other than a message.
+type Event struct {
+	Type    EventType
+	Request Request
+	Bytes   int
+	Err     error
+}
+
+// Funcs adapts functions to a Handler; a nil function ignores its calls.
+type Funcs struct {
+	Message func(c *Conn, m *Message)
+	Event   func(c *Conn, e Event)
+}
+
+// HandleMessage calls f.Message.
+func (f Funcs) HandleMessage(c *Conn, m *Message) {
+	if f.Message != nil {
+		f.Message(c, m)
+	}
+}
+
+// HandleEvent calls f.Event.
+func (f Funcs) HandleEvent(c *Conn, e Event) {
+	if f.Event != nil {
+		f.Event(c, e)
+	}
+}
+
+// Conn is a connection to one peer after the BitTorrent handshake. Create
+// it with NewConn, Dial or a Listener, register extensions with Use, queue
+// a bitfield if you like, then Start it. Its methods are safe for
+// concurrent use. A started Conn runs two goroutines: one reads and calls
+// the Handler, one writes and runs the timers.
+type Conn struct {
+	rwc      io.ReadWriteCloser
+	br       *bufio.Reader
+	cfg      Config
+	ours     Handshake
+	peer     Handshake
+	fast     bool // both sides set the Fast bit
+	extended bool // both sides set the Extension protocol bit
+	epoch    time.Time
+	log      *slog.Logger
+
+	handler Handler
+	cbMu    sync.Mutex // serializes Handler, Extension and completion calls
+
+	wake       chan struct{} // cap 1: output or deferred work is waiting
+	closing    chan struct{} // closed by closeWith
+	writerDone chan struct{}
+	done       chan struct{} // closed when everything has ended
+
+	lastRecv atomic.Int64 // time.Duration since epoch
+	stats    counters
+	upRate   meter
+	downRate meter
+
+	// Reader-owned scratch.
+	hdr     [13]byte
+	msg     Message
+	failed  []completion
+	lastErr error
+
+	mu sync.Mutex // guards everything below; never held across I/O or callbacks
+	started, closed bool
+	err             error
+
+	amChoking, amInterested, peerChoking, peerInterested bool
+
+	numPieces     int // -1: unknown
+	pieceLength   int64
+	totalLength   int64
+	peerPieces    bitfield.Bitfield
+	pendingHave   []byte // haves before the size is known, as a growing bitmap
+	pendingBits   []byte // a bitfield before the size is known
+	pendingAll    int8   // +1 have all, -1 have none, before the size is known
+	peerFast      []int  // pieces the peer allows us while choked
+	ourFast       []int  // pieces we allow the peer while choked
+	requests      reqQueue
+	headSince     time.Duration
+	peerRequests  []Request
+	timeout       time.Duration
+	keepAlive     time.Duration
+	deferred      []completion
+	out           []byte
+	outPayload    int
+	exts          []Extension
+	peerExt       *ExtendedHandshake
+	peerExtIDs    map[string]int
+	ourExtendedHS *ExtendedHandshake
+}
+
+// completion is a request completion or event waiting to be delivered.
+type completion struct {
+	req   Request
+	done  func([]byte, error)
+	err   error
+	event EventType // EventTimeout for time-outs, 0 otherwise
+}
+
+// NewConn exchanges handshakes over rwc (sending ours while reading the
+// peer's) and returns the Conn, not yet started. It fails if the peer's
+// handshake is malformed or names another info hash; rwc is then closed.
+func NewConn(ctx context.Context, rwc io.ReadWriteCloser, cfg *Config) (*Conn, error) {
+	peer, err := ExchangeHandshakes(ctx, rwc, cfg.Handshake())
+	if err == nil && peer.InfoHash != cfg.InfoHash {
+		err = fmt.Errorf("%w: %x", ErrInfoHash, peer.InfoHash)
+	}
+	if err != nil {
+		rwc.Close()
+		return nil, err
+	}
+	return newConn(rwc, nil, cfg, peer), nil
+}
+
+// newConn makes a Conn after the handshakes. br, when non-nil, holds bytes
+// already read from rwc.
+func newConn(rwc io.ReadWriteCloser, br *bufio.Reader, cfg *Config, peer Handshake) *Conn {
+	c := &Conn{
+		rwc:         rwc,
+		cfg:         cfg.withDefaults(),
+		peer:        peer,
+		epoch:       time.Now(),
+		wake:        make(chan struct{}, 1),
+		closing:     make(chan struct{}),
+		writerDone:  make(chan struct{}),
+		done:        make(chan struct{}),
+		amChoking:   true,
+		peerChoking: true,
+		numPieces:   -1,
+	}
+	c.ours = c.cfg.Handshake()
+	c.fast = c.ours.Reserved.Fast() && peer.Reserved.Fast()
+	c.extended = c.ours.Reserved.Extended() && peer.Reserved.Extended()
+	c.log = c.cfg.Logger
+	if br == nil || br.Size() < c.cfg.ReadBufferSize {
+		if br != nil && br.Buffered() > 0 {
+			rest, _ := br.Peek(br.Buffered())
+			rwc = &prefixedReader{rest: append([]byte(nil), rest...), ReadWriteCloser: rwc}
+		}
+		br = bufio.NewReaderSize(rwc, c.cfg.ReadBufferSize)
+	}
+	c.br = br
+	c.timeout = c.cfg.RequestTimeout
+	c.keepAlive = c.cfg.KeepAlive
+	if c.cfg.PieceLength > 0 && c.cfg.TotalLength > 0 {
+		c.setSizeLocked(c.cfg.PieceLength, c.cfg.TotalLength)
+	}
+	return c
+}
+
+type prefixedReader struct {
+	rest []byte
+	io.ReadWriteCloser
+}
+
+func (p *prefixedReader) Read(b []byte) (int, error) {
+	if len(p.rest) > 0 {
+		n := copy(b, p.rest)
+		p.rest = p.rest[n:]
+		return n, nil
+	}
+	return p.ReadWriteCloser.Read(b)
+}
+
+// Start sends our extended handshake (when both sides support BEP 10) and
+// starts the connection's reader and writer. h receives messages and
+// events from now on. Start may be called once.
+func (c *Conn) Start(h Handler) error {
+	if h == nil {
+		h = Funcs{}
+	}
+	c.mu.Lock()
+	if c.started {
+		c.mu.Unlock()
+		return fmt.Errorf("wire: Start called twice")
+	}
+	if c.closed {
+		c.mu.Unlock()
+		return ErrClosed
+	}
+	c.started = true
+	c.handler = h
+	exts := c.exts
+	c.mu.Unlock()
+	if c.extended {
+		eh := c.ourExtendedHandshake(exts)
+		payload, err := eh.marshal()
+		if err != nil {
+			c.closeWith(err)
+		} else {
+			c.mu.Lock()
+			c.ourExtendedHS = eh
+			c.appendExtended(0, payload)
+			c.mu.Unlock()
+		}
+	}
+	now := c.now()
+	c.lastRecv.Store(int64(now))
+	go c.writeLoop(now)
+	go c.readLoop()
+	c.signal()
+	return nil
+}
+
+// Close closes the connection. The Handler's EventClose follows with a nil
+// error; Done is closed when the goroutines have ended. Close does not wait
+// for them, so it may be called from a Handler.
+func (c *Conn) Close() error {
+	c.closeWith(nil)
+	return nil
+}
+
+// CloseWithError closes the connection, reporting err as its cause.
+func (c *Conn) CloseWithError(err error) { c.closeWith(err) }
+
+func (c *Conn) closeWith(err error) {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
+	c.closed = true
+	c.err = err
+	started := c.started
+	c.mu.Unlock()
+	close(c.closing)
+	c.rwc.Close()
+	if !started {
+		close(c.writerDone)
+		c.finish()
+	}
+}
+
+// Done returns a channel closed when the connection has ended and its
+// goroutines have returned.
+func (c *Conn) Done() <-chan struct{} { return c.done }
+
+// Err returns the error that ended the connection: nil while it runs or
+// after Close.
+func (c *Conn) Err() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.err
+}
+
+// finish runs once, after both goroutines have stopped: it fails our
+// outstanding requests, tells the extensions and the handler, and closes done.
+func (c *Conn) finish() {
+	c.mu.Lock()
+	err := c.err
+	pending := c.deferred
+	c.deferred = nil
+	for c.requests.n > 0 {
+		r := c.requests.remove(0)
+		pending = append(pending, completion{req: r.Request, done: r.done, err: ErrClosed})
+	}
+	c.peerRequests = nil
+	exts := c.exts
+	h := c.handler
+	c.mu.Unlock()
+	c.cbMu.Lock()
+	c.deliver(pending)
+	for _, e := range exts {
+		e.Close(c)
+	}
+	if h != nil {
+		h.HandleEvent(c, Event{Type: EventClose, Err: err})
+	}
+	c.cbMu.Unlock()
+	close(c.done)
+}
+
+// deliver calls completions; cbMu must be held.
+func (c *Conn) deliver(cs []completion) {
+	for _, p := range cs {
+		if p.done != nil {
+			p.done(nil, p.err)
+		}
+		if p.event != 0 && c.handler != nil {
+			c.handler.HandleEvent(c, Event{Type: p.event, Request: p.req})
+		}
+	}
+}
+
+func (c *Conn) now() time.Duration { return time.Since(c.epoch) }
+
+// signal wakes the writer.
+func (c *Conn) signal() {
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+// RemoteAddr returns the peer's address when the underlying stream has one
+// (a net.Conn), nil otherwise.
+func (c *Conn) RemoteAddr() net.Addr {
+	if a, ok := c.rwc.(interface{ RemoteAddr() net.Addr }); ok {
+		return a.RemoteAddr()
+	}
+	return nil
+}
+
+// LocalAddr returns our address when the underlying stream has one.
+func (c *Conn) LocalAddr() net.Addr {
+	if a, ok := c.rwc.(interface{ LocalAddr() net.Addr }); ok {
+		return a.LocalAddr()
+	}
+	return nil
+}
+
+// PeerHandshake returns the peer's handshake: its reserved bits, info hash
+// and peer id.
+func (c *Conn) PeerHandshake() Handshake { return c.peer }
+
+// PeerID returns the peer's id.
+func (c *Conn) PeerID() [20]byte { return c.peer.PeerID }
+
+// InfoHash returns the torrent's info hash.
+func (c *Conn) InfoHash() [20]byte { return c.peer.InfoHash }
+
+// OurHandshake returns the handshake we sent.
+func (c *Conn) OurHandshake() Handshake { return c.ours }
+
+// SupportsFast reports whether both sides negotiated the Fast extension.
+func (c *Conn) SupportsFast() bool { return c.fast }
+
+// SupportsExtended reports whether both sides negotiated BEP 10.
+func (c *Conn) SupportsExtended() bool { return c.extended }
+
+// SupportsDHT reports whether the peer set the DHT bit.
+func (c *Conn) SupportsDHT() bool { return c.peer.Reserved.DHT() }

@@ -1,0 +1,133 @@
+package wire
+
+import (
+	"bytes"
+	"errors"
+	"testing"
+
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// echoExt is an extension that records what it sees.
+type echoExt struct {
+	name      string
+	got       chan []byte
+	supported chan bool
+	closed    chan struct{}
+}
+
+func newEchoExt(name string) *echoExt {
+	return &echoExt{name: name, got: make(chan []byte, 10), supported: make(chan bool, 10), closed: make(chan struct{})}
+}
+
+func (e *echoExt) Name() string { return e.name }
+func (e *echoExt) ExtendHandshake(h *ExtendedHandshake) {
+	h.MetadataSize = 1234
+	if h.Extra == nil {
+		h.Extra = map[string]any{}
+	}
+	h.Extra["x_test"] = "hello"
+}
+func (e *echoExt) PeerHandshake(c *Conn, h *ExtendedHandshake, supported bool) { e.supported <- supported }
+func (e *echoExt) HandleMessage(c *Conn, payload []byte) error {
+	e.got <- append([]byte(nil), payload...)
+	return nil
+}
+func (e *echoExt) Close(c *Conn) { close(e.closed) }
+
+func TestExtendedMessageExchange(t *testing.T) {
+	a, b := pipePair(t, testConfig('a'), testConfig('b'))
+	ea, eb := newEchoExt("ut_echo"), newEchoExt("ut_echo")
+	a.Use(newEchoExt("ut_other")) // a numbers ut_echo 2, b numbers it 1
+	a.Use(ea)
+	b.Use(eb)
+	ra, rb := newRecorder(), newRecorder()
+	if err := a.Start(ra); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Start(rb); err != nil {
+		t.Fatal(err)
+	}
+	if !<-ea.supported || !<-eb.supported {
+		t.Fatal("extension not reported as supported")
+	}
+	if err := a.SendExtended("ut_echo", []byte("ping")); err != nil {
+		t.Fatal(err)
+	}
+	if got := <-eb.got; string(got) != "ping" {
+		t.Fatalf("b got %q", got)
+	}
+	if err := b.SendExtended("ut_echo", []byte("pong")); err != nil {
+		t.Fatal(err)
+	}
+	if got := <-ea.got; string(got) != "pong" {
+		t.Fatalf("a got %q", got)
+	}
+	if err := b.SendExtended("ut_missing", nil); !errors.Is(err, ErrExtensionNotSupported) {
+		t.Fatalf("SendExtended to a missing extension: %v", err)
+	}
+	ph := b.PeerExtendedHandshake()
+	if ph == nil || ph.M["ut_echo"] != 2 || ph.M["ut_other"] != 1 || ph.MetadataSize != 1234 || ph.V != DefaultClientVersion || ph.Reqq != DefaultMaxPeerRequests {
+		t.Fatalf("peer extended handshake: %+v", ph)
+	}
+	if string(ph.Raw["x_test"]) != "5:hello" {
+		t.Fatalf("extra field: %q", ph.Raw["x_test"])
+	}
+	a.Close()
+	<-a.Done()
+	<-ea.closed
+}
+
+func TestRequestPiece(t *testing.T) {
+	a, b := pipePair(t, testConfig('a'), testConfig('b'))
+	ra, rb := newRecorder(), newRecorder()
+	data := bytes.Repeat([]byte("0123456789abcdef"), BlockSize/16)
+	rb.onMsg = func(c *Conn, m *Message) {
+		if m.Type == MsgRequest {
+			if err := c.Piece(m.Index, m.Begin, data[:m.Length]); err != nil {
+				t.Error(err)
+			}
+		}
+	}
+	a.Start(ra)
+	b.Start(rb)
+	if !a.PeerChoking() || !a.AmChoking() || a.AmInterested() || a.PeerInterested() {
+		t.Fatal("initial state wrong")
+	}
+	b.HaveAll()
+	a.Interested()
+	rb.next(t, MsgInterested)
+	if !b.PeerInterested() {
+		t.Fatal("b does not see a interested")
+	}
+	if ra.next(t, MsgHaveAll); !a.PeerHas(9) || a.PeerHas(10) {
+		t.Fatal("have all not applied")
+	}
+	b.Unchoke()
+	ra.next(t, MsgUnchoke)
+	got := make(chan []byte, 1)
+	if err := a.Request(3, BlockSize, BlockSize, func(block []byte, err error) {
+		if err != nil {
+			t.Error(err)
+		}
+		got <- append([]byte(nil), block...)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if blk := <-got; !bytes.Equal(blk, data) {
+		t.Fatal("block differs")
+	}
+	m := ra.next(t, MsgPiece)
+	if m.Index != 3 || m.Begin != BlockSize || m.Length != BlockSize {
+		t.Fatalf("piece message %+v", m)
+	}
+	waitFor(t, "stats", func() bool { return b.Uploaded() == BlockSize && a.Downloaded() == BlockSize })
+	if e := ra.nextEvent(t, EventDownload); e.Bytes != BlockSize {
+		t.Fatalf("download event %+v", e)
+	}
+	if e := rb.nextEvent(t, EventUpload); e.Bytes != BlockSize {
+		t.Fatalf("upload event %+v", e)
+	}
+}
