@@ -226,7 +226,7 @@ type Conn struct {
 	failed  []completion
 	lastErr error
 
-	mu sync.Mutex // guards everything below; never held across I/O or callbacks
+	mu              sync.Mutex // guards everything below; never held across I/O or callbacks
 	started, closed bool
 	err             error
 

@@ -30,7 +30,9 @@ func (e *echoExt) ExtendHandshake(h *ExtendedHandshake) {
 	}
 	h.Extra["x_test"] = "hello"
 }
-func (e *echoExt) PeerHandshake(c *Conn, h *ExtendedHandshake, supported bool) { e.supported <- supported }
+func (e *echoExt) PeerHandshake(c *Conn, h *ExtendedHandshake, supported bool) {
+	e.supported <- supported
+}
 func (e *echoExt) HandleMessage(c *Conn, payload []byte) error {
 	e.got <- append([]byte(nil), payload...)
 	return nil

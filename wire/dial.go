@@ -87,12 +87,12 @@ type ListenConfig struct {
 
 // Listener accepts incoming peer connections (Peerface's listen).
 type Listener struct {
-	ln  net.Listener
-	lc  ListenConfig
-	wg  sync.WaitGroup
-	mu  sync.Mutex
-	hs  map[net.Conn]struct{} // handshakes in progress
-	err error
+	ln      net.Listener
+	lc      ListenConfig
+	wg      sync.WaitGroup
+	mu      sync.Mutex
+	hs      map[net.Conn]struct{} // handshakes in progress
+	err     error
 	closing bool
 	stopped chan struct{}
 }
