@@ -2,12 +2,11 @@ package metainfo
 
 import (
 	"strings"
-	"testing"
 )
 
 // checkLayout checks the invariants every Layout keeps: contiguous files,
 // safe unique paths, spans that tile every piece.
-func checkLayout(t *testing.T, m *MetaInfo) {
+func checkLayout(t tb, m *MetaInfo) {
 	t.Helper()
 	l := m.Info.Layout()
 	if l == nil {

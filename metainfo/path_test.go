@@ -1,0 +1,100 @@
+package metainfo
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestSanitizeElement(t *testing.T) {
+	long := strings.Repeat("é", 200) + ".mkv" // 404 bytes
+	tests := []struct {
+		in, want, windows string
+	}{
+		{"file.txt", "file.txt", "file.txt"},
+		{"", "", ""},
+		{".", "", ""},
+		{"..", "", ""},
+		{"/", "", ""},
+		{`\..\`, "", ""},
+		{"/etc", "etc", "etc"},
+		{"a/../b", "a..b", "a..b"},
+		{`C:\x`, "C:x", "C_x"},
+		{"tab\there", "tab_here", "tab_here"},
+		{"del\x7f", "del_", "del_"},
+		{"c1\u0085", "c1_", "c1_"},
+		{"evil\u202Etxt.exe", "evil_txt.exe", "evil_txt.exe"},
+		{"iso\u2066x", "iso_x", "iso_x"},
+		{"bad\xffutf8", "bad_utf8", "bad_utf8"},
+		{"日本語.txt", "日本語.txt", "日本語.txt"},
+		{"con.txt", "con.txt", "con_.txt"},
+		{"COM1", "COM1", "COM1_"},
+		{"aux.tar.gz", "aux.tar.gz", "aux_.tar.gz"},
+		{"console", "console", "console"},
+		{"what?<>|*\"", "what?<>|*\"", "what______"},
+		{"trailing. ", "trailing. ", "trailing"},
+		{"...", "...", "_"},
+	}
+	for _, tt := range tests {
+		if got := sanitizeElement(tt.in, false); got != tt.want {
+			t.Errorf("sanitizeElement(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+		if got := sanitizeElement(tt.in, true); got != tt.windows {
+			t.Errorf("sanitizeElement(%q, windows) = %q, want %q", tt.in, got, tt.windows)
+		}
+	}
+	got := sanitizeElement(long, false)
+	if len(got) > maxElement || !strings.HasSuffix(got, ".mkv") || !strings.HasPrefix(got, "éé") || strings.ContainsRune(got, '\uFFFD') {
+		t.Errorf("long name shortened to %q (%d bytes)", got, len(got))
+	}
+}
+
+func TestSanitizePath(t *testing.T) {
+	for _, tt := range []struct {
+		in   []string
+		want string
+	}{
+		{[]string{"a", "b"}, "a/b"},
+		{[]string{"..", "..", "etc", "passwd"}, "etc/passwd"},
+		{[]string{"", ""}, "_"},
+		{nil, "_"},
+		{[]string{"/"}, "_"},
+		{[]string{"x/../../y", ".", "z"}, "x....y/z"},
+	} {
+		if got := strings.Join(sanitizePath(tt.in, false), "/"); got != tt.want {
+			t.Errorf("sanitizePath(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestDedupe(t *testing.T) {
+	mk := func(paths ...string) []FileEntry {
+		fs := make([]FileEntry, len(paths))
+		for i, p := range paths {
+			fs[i] = FileEntry{Path: strings.Split(p, "/"), Pad: strings.HasPrefix(p, "t/.pad")}
+		}
+		return fs
+	}
+	files := mk("t/a.txt", "t/a.txt", "t/a.txt", "t/d", "t/d/x", "t/a.1.txt", "t/.pad/1", "t/.pad/1", "t/n", "t/n")
+	dedupe(files)
+	var got []string
+	for _, f := range files {
+		got = append(got, strings.Join(f.Path, "/"))
+	}
+	want := "t/a.txt t/a.1.txt t/a.2.txt t/d.1 t/d/x t/a.1.1.txt t/.pad/1 t/.pad/1 t/n t/n.1"
+	if strings.Join(got, " ") != want {
+		t.Fatalf("dedupe:\n got %s\nwant %s", strings.Join(got, " "), want)
+	}
+}
+
+// TestDedupeManyClashes: renaming stays linear when every file has the
+// same path.
+func TestDedupeManyClashes(t *testing.T) {
+	files := make([]FileEntry, 50_000)
+	for i := range files {
+		files[i] = FileEntry{Path: []string{"t", "same"}}
+	}
+	dedupe(files)
+	if got := strings.Join(files[len(files)-1].Path, "/"); got != "t/same.49999" {
+		t.Fatalf("last file at %q", got)
+	}
+}
