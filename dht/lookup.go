@@ -380,6 +380,16 @@ func (s *Server) getPeers(ctx context.Context, ih ID, onValues func([]netip.Addr
 	var ls []*lookup
 	for _, v6 := range s.families() {
 		l := s.newLookup(ih, krpc.MethodGetPeers, v6)
+		// Peers announced to us count too.
+		s.mu.Lock()
+		local := s.store.get(ih, maxLookupValues, v6)
+		s.mu.Unlock()
+		for _, p := range local {
+			l.values[p] = true
+		}
+		if len(local) > 0 {
+			onValues(local)
+		}
 		l.onValues = onValues
 		if err := l.run(ctx); err != nil {
 			return ls, err
