@@ -224,7 +224,6 @@ type Conn struct {
 	hdr     [13]byte
 	msg     Message
 	failed  []completion
-	lastErr error
 
 	mu              sync.Mutex // guards everything below; never held across I/O or callbacks
 	started, closed bool

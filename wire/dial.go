@@ -227,8 +227,9 @@ func (l *Listener) handshake(nc net.Conn) {
 	l.lc.Connected(c)
 }
 
-// errNoTorrent reports a handshake for a torrent the listener does not serve.
-var errNoTorrent = errors.New("no such torrent")
+// ErrUnknownTorrent reports an incoming handshake for a torrent the
+// listener does not serve (ListenConfig.Torrent returned nil).
+var ErrUnknownTorrent = errors.New("wire: no such torrent")
 
 func (l *Listener) serverHandshake(nc net.Conn) (*Conn, error) {
 	nc.SetDeadline(time.Now().Add(l.lc.HandshakeTimeout))
@@ -242,7 +243,7 @@ func (l *Listener) serverHandshake(nc net.Conn) (*Conn, error) {
 		cfg = l.lc.Torrent(peer, nc.RemoteAddr())
 	}
 	if cfg == nil || cfg.InfoHash != peer.InfoHash {
-		return nil, fmt.Errorf("%w: %x", errNoTorrent, peer.InfoHash)
+		return nil, fmt.Errorf("%w: %x", ErrUnknownTorrent, peer.InfoHash)
 	}
 	if err := WriteHandshake(nc, cfg.Handshake()); err != nil {
 		return nil, err

@@ -192,8 +192,8 @@ func (e *Extension) Peers() []netip.AddrPort {
 
 // attach records what the remote's extended handshake told us. remote is
 // the connection's address, listen the remote's listen address (if known),
-// yourIP our address as the remote sees it (if known).
-func (e *Extension) attach(remote, listen netip.AddrPort, yourIP netip.Addr, supported bool, send func([]byte) error) {
+// self our own addresses as far as the connection tells them.
+func (e *Extension) attach(remote, listen netip.AddrPort, self []netip.AddrPort, supported bool, send func([]byte) error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.closed {
@@ -201,13 +201,10 @@ func (e *Extension) attach(remote, listen netip.AddrPort, yourIP netip.Addr, sup
 	}
 	remote = normalize(remote)
 	e.remoteIP = remote.Addr()
-	for _, a := range []netip.AddrPort{remote, normalize(listen)} {
-		if a.IsValid() {
+	for _, a := range append([]netip.AddrPort{remote, listen}, self...) {
+		if a = normalize(a); a.IsValid() {
 			e.exclude[a] = struct{}{}
 		}
-	}
-	if yourIP.IsValid() && e.ourPort > 0 && e.ourPort <= 0xffff {
-		e.exclude[netip.AddrPortFrom(yourIP.Unmap(), uint16(e.ourPort))] = struct{}{}
 	}
 	e.supported = supported
 	if supported {

@@ -62,7 +62,7 @@ func (h *harness) send(p []byte) error {
 
 // handshake simulates the remote's extended handshake.
 func (h *harness) handshake(supported bool) {
-	h.ext.attach(remoteAddr, netip.AddrPortFrom(remoteAddr.Addr(), uint16(remoteP)), netip.Addr{}, supported, h.send)
+	h.ext.attach(remoteAddr, netip.AddrPortFrom(remoteAddr.Addr(), uint16(remoteP)), nil, supported, h.send)
 }
 
 func (h *harness) sent() []*Message {
@@ -367,7 +367,7 @@ func TestRemotePeersBounded(t *testing.T) {
 
 func TestLocalAddressesOnlyFromLocalRemote(t *testing.T) {
 	h := newHarness(t, Config{})
-	h.ext.attach(ap("203.0.113.5:5000"), netip.AddrPort{}, netip.Addr{}, true, h.send)
+	h.ext.attach(ap("203.0.113.5:5000"), netip.AddrPort{}, nil, true, h.send)
 	h.ext.handle(encode(t, &Message{Added: []Peer{
 		{ap("127.0.0.1:80"), 0}, {ap("192.168.0.1:80"), 0}, {ap("198.51.100.7:80"), 0},
 	}}))
