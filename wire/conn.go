@@ -221,9 +221,9 @@ type Conn struct {
 	downRate meter
 
 	// Reader-owned scratch.
-	hdr     [13]byte
-	msg     Message
-	failed  []completion
+	hdr    [13]byte
+	msg    Message
+	failed []completion
 
 	mu              sync.Mutex // guards everything below; never held across I/O or callbacks
 	started, closed bool
