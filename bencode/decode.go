@@ -156,8 +156,11 @@ func newDecoder(t reflect.Type, allowAddr bool) decodeFunc {
 	case reflect.String:
 		return decodeString
 	case reflect.Slice:
-		if t.Elem().Kind() == reflect.Uint8 {
+		switch {
+		case t.Elem().Kind() == reflect.Uint8:
 			return decodeBytes
+		case t.Elem() == reflect.TypeFor[string]():
+			return decodeStringSlice
 		}
 		return newSliceDecoder(t)
 	case reflect.Array:

@@ -4,11 +4,6 @@ import (
 	"reflect"
 )
 
-// str returns b as a string.
-func (d *decodeState) str(b []byte) string {
-	return string(b)
-}
-
 func newSliceDecoder(t reflect.Type) decodeFunc {
 	elem := decoderFor(t.Elem())
 	return func(d *decodeState, v reflect.Value) error {
@@ -278,7 +273,7 @@ func (d *decodeState) decodeAny() (any, error) {
 			return nil, err
 		}
 		d.off++
-		list := []any{}
+		base := len(d.anyStack)
 		for {
 			if d.off >= len(d.data) {
 				return nil, d.eof()
@@ -290,10 +285,14 @@ func (d *decodeState) decodeAny() (any, error) {
 			if err != nil {
 				return nil, err
 			}
-			list = append(list, x)
+			d.anyStack = append(d.anyStack, x)
 		}
 		d.off++
 		d.depth--
+		list := d.allocAny(len(d.anyStack) - base)
+		copy(list, d.anyStack[base:])
+		clear(d.anyStack[base:])
+		d.anyStack = d.anyStack[:base]
 		return list, nil
 	case c == 'd':
 		if err := d.enter(); err != nil {

@@ -24,8 +24,15 @@ type decodeState struct {
 	// it (skipping the value) so that the rest of the value is still filled
 	// in, and it is returned at the end.
 	typeErr *UnmarshalTypeError
-	// arena holds copies of decoded strings (see str).
-	arena []byte
+	// Chunks that decoded values are carved from (see alloc.go); they
+	// belong to the values handed out and are never reused.
+	arena   []byte
+	strSlab []string
+	anySlab []any
+	// Scratch stacks for gathering list elements before their number is
+	// known; reused across runs.
+	strStack []string
+	anyStack []any
 }
 
 func (d *decodeState) init(data []byte) {
@@ -34,6 +41,8 @@ func (d *decodeState) init(data []byte) {
 	d.depth = 0
 	d.typeErr = nil
 	d.arena = nil
+	d.strSlab = nil
+	d.anySlab = nil
 	if d.maxDepth == 0 {
 		d.maxDepth = DefaultMaxDepth
 	}
