@@ -14,7 +14,8 @@ import (
 
 // Automatic piece lengths: powers of two from MinAutoPieceLength to
 // MaxAutoPieceLength, the smallest that gives at most targetPieces pieces
-// (so between 1,000 and 2,000 pieces for torrents from 16 MiB to 32 GiB).
+// (so more than 1,000 and at most 2,000 pieces for torrents from about 31 MiB
+// to 32 GiB).
 const (
 	MinAutoPieceLength = 16 << 10
 	MaxAutoPieceLength = 16 << 20
