@@ -1,0 +1,307 @@
+package bt
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/bt-go/bt/internal/picker"
+	"github.com/bt-go/bt/metainfo"
+	"github.com/bt-go/bt/wire"
+)
+
+// Errors of a Client.
+var (
+	// ErrDuplicateTorrent: a torrent with this info hash is already added.
+	ErrDuplicateTorrent = errors.New("bt: torrent already added")
+	// ErrPortInUse: the listening port is taken by another program.
+	ErrPortInUse = errors.New("bt: port already in use")
+)
+
+// Client runs torrents. It listens on one port for all of them (the
+// incoming handshake's info hash chooses the torrent), identifies itself
+// with one peer id ("-BT0010-" and 12 random bytes), and shares a pool of
+// hashing goroutines and a global connection limit among its torrents.
+// Its methods are safe for concurrent use.
+type Client struct {
+	cfg    Config
+	peerID [20]byte
+	ln     *wire.Listener
+	port   int
+	hashes *hashPool
+	conns  atomic.Int32
+
+	mu       sync.Mutex
+	torrents map[metainfo.Hash]*Torrent
+	self     map[netip.AddrPort]bool
+	closed   bool
+
+	// OnDHTPort, if set before torrents are added, receives the DHT port
+	// peers announce with the port message (BEP 5), for a DHT node to use
+	// as bootstrap contacts.
+	onDHTPort atomic.Pointer[func(netip.AddrPort)]
+}
+
+// NewClient starts a client: it listens (unless cfg.NoListen) and starts
+// its hashing goroutines.
+func NewClient(cfg Config) (*Client, error) {
+	cfg = cfg.withDefaults()
+	c := &Client{
+		cfg:      cfg,
+		peerID:   newPeerID(),
+		torrents: make(map[metainfo.Hash]*Torrent),
+		self:     make(map[netip.AddrPort]bool),
+	}
+	if !cfg.NoListen {
+		nl, err := net.Listen("tcp", cfg.ListenAddr)
+		if err != nil {
+			if errors.Is(err, syscall.EADDRINUSE) {
+				return nil, fmt.Errorf("%w: %s", ErrPortInUse, cfg.ListenAddr)
+			}
+			return nil, fmt.Errorf("bt: listen on %s: %w", cfg.ListenAddr, err)
+		}
+		c.port = nl.Addr().(*net.TCPAddr).Port
+		c.ln = wire.NewListener(nl, wire.ListenConfig{
+			Torrent:          c.incomingConfig,
+			Connected:        c.incoming,
+			HandshakeTimeout: cfg.HandshakeTimeout,
+		})
+	}
+	c.hashes = newHashPool(cfg.HashWorkers)
+	return c, nil
+}
+
+// Port returns the listening port (0 when not listening).
+func (c *Client) Port() int { return c.port }
+
+// PeerID returns the client's peer id.
+func (c *Client) PeerID() [20]byte { return c.peerID }
+
+// Config returns the configuration in use, defaults filled in.
+func (c *Client) Config() Config { return c.cfg }
+
+// SetDHTPortHandler sets the function that receives the address and DHT
+// port of every peer that sends a port message (BEP 5).
+func (c *Client) SetDHTPortHandler(f func(addr netip.AddrPort)) { c.onDHTPort.Store(&f) }
+
+func (c *Client) dhtPort(peer netip.AddrPort, port uint16) {
+	if f := c.onDHTPort.Load(); f != nil && *f != nil && port != 0 {
+		(*f)(netip.AddrPortFrom(peer.Addr(), port))
+	}
+}
+
+// incomingConfig chooses the torrent of an incoming handshake.
+func (c *Client) incomingConfig(h wire.Handshake, remote net.Addr) *wire.Config {
+	t := c.Torrent(h.InfoHash)
+	if t == nil || t.State() == Stopped || t.closing.Load() {
+		return nil
+	}
+	return t.wireConfig()
+}
+
+// incoming hands an accepted connection to its torrent.
+func (c *Client) incoming(conn *wire.Conn) {
+	t := c.Torrent(conn.InfoHash())
+	if t == nil || !t.post(func() { t.addConn(conn, true) }) {
+		conn.Close()
+	}
+}
+
+// Torrent returns the torrent with info hash ih, or nil.
+func (c *Client) Torrent(ih metainfo.Hash) *Torrent {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.torrents[ih]
+}
+
+// Torrents returns the client's torrents.
+func (c *Client) Torrents() []*Torrent {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make([]*Torrent, 0, len(c.torrents))
+	for _, t := range c.torrents {
+		out = append(out, t)
+	}
+	return out
+}
+
+// Add adds a torrent from a magnet link or the path of a .torrent file.
+func (c *Client) Add(source string, opts *TorrentOptions) (*Torrent, error) {
+	if strings.HasPrefix(strings.ToLower(source), "magnet:") {
+		return c.AddMagnet(source, opts)
+	}
+	return c.AddTorrentFile(source, opts)
+}
+
+// AddTorrentFile adds the torrent of a .torrent file.
+func (c *Client) AddTorrentFile(path string, opts *TorrentOptions) (*Torrent, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("bt: reading torrent: %w", err)
+	}
+	mi, err := metainfo.Parse(data)
+	if err != nil {
+		return nil, fmt.Errorf("bt: %s: %w", path, err)
+	}
+	return c.AddTorrent(mi, opts)
+}
+
+// AddTorrent adds a torrent from its parsed metainfo.
+func (c *Client) AddTorrent(mi *metainfo.MetaInfo, opts *TorrentOptions) (*Torrent, error) {
+	if mi == nil {
+		return nil, errors.New("bt: nil metainfo")
+	}
+	return c.add(mi.InfoHash, mi, nil, opts)
+}
+
+// AddMagnet adds a torrent from a magnet link; its metadata is fetched
+// from peers (ut_metadata) before the download starts. The magnet's x.pe
+// peers are dialled.
+func (c *Client) AddMagnet(uri string, opts *TorrentOptions) (*Torrent, error) {
+	m, err := metainfo.ParseMagnet(uri)
+	if err != nil {
+		return nil, fmt.Errorf("bt: %w", err)
+	}
+	return c.add(m.InfoHash, nil, m, opts)
+}
+
+func (c *Client) add(ih metainfo.Hash, mi *metainfo.MetaInfo, mag *metainfo.Magnet, opts *TorrentOptions) (*Torrent, error) {
+	var o TorrentOptions
+	if opts != nil {
+		o = *opts
+	}
+	t := c.newTorrent(ih, mi, mag, &o)
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return nil, ErrClosed
+	}
+	if c.torrents[ih] != nil {
+		c.mu.Unlock()
+		return nil, fmt.Errorf("%w: %v", ErrDuplicateTorrent, ih)
+	}
+	c.torrents[ih] = t
+	c.mu.Unlock()
+	go t.run(o.State)
+	if mag != nil {
+		t.startFetch()
+		for _, s := range mag.Peers {
+			if ap, err := netip.ParseAddrPort(s); err == nil {
+				o.Peers = append(o.Peers, ap)
+			}
+		}
+	}
+	if len(o.Peers) > 0 {
+		t.AddPeers(o.Peers...)
+	}
+	return t, nil
+}
+
+func (c *Client) newTorrent(ih metainfo.Hash, mi *metainfo.MetaInfo, mag *metainfo.Magnet, o *TorrentOptions) *Torrent {
+	t := &Torrent{
+		client:     c,
+		cfg:        &c.cfg,
+		log:        c.cfg.Logger.With("torrent", ih.String()[:8]),
+		infoHash:   ih,
+		dir:        defaultDir(o.Dir, &c.cfg),
+		magnet:     mag,
+		cmds:       make(chan func(), 16),
+		events:     make(chan peerEvent, 512),
+		diskDone:   make(chan diskResult, 64),
+		quit:       make(chan struct{}),
+		done:       make(chan struct{}),
+		peers:      make(map[*peer]struct{}),
+		byPID:      make(map[picker.PeerID]*peer),
+		known:      make(map[netip.AddrPort]*knownPeer),
+		tried:      make(map[netip.AddrPort]time.Time),
+		dialing:    make(map[netip.AddrPort]bool),
+		banned:     make(map[netip.Addr]bool),
+		bannedAddr: make(map[netip.AddrPort]bool),
+		bannedID:   make(map[[20]byte]bool),
+		pieces:     make(map[int]*pieceBuf),
+		failed:     make(map[int]*failedPiece),
+		filePrio:   o.FilePriorities,
+	}
+	t.disp.fn = o.OnEvent
+	t.ctx, t.cancel = context.WithCancel(context.Background())
+	t.state = Stopped
+	t.stateA.Store(int32(Stopped))
+	if o.State != Stopped {
+		// Until the loop runs, report the state we are about to enter.
+		t.stateA.Store(int32(o.State))
+	}
+	if mi != nil {
+		t.meta.Store(&metaState{mi: mi, info: &mi.Info, layout: mi.Info.Layout()})
+	}
+	for _, s := range o.PeerSources {
+		t.sources = append(t.sources, &sourceState{src: s})
+	}
+	return t
+}
+
+// remove forgets t (Torrent.Close).
+func (c *Client) remove(t *Torrent) {
+	c.mu.Lock()
+	if c.torrents[t.infoHash] == t {
+		delete(c.torrents, t.infoHash)
+	}
+	c.mu.Unlock()
+}
+
+// Close closes every torrent and the listener, and waits for all the
+// client's goroutines to end.
+func (c *Client) Close() error {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return nil
+	}
+	c.closed = true
+	ts := make([]*Torrent, 0, len(c.torrents))
+	for _, t := range c.torrents {
+		ts = append(ts, t)
+	}
+	c.torrents = map[metainfo.Hash]*Torrent{}
+	c.mu.Unlock()
+	if c.ln != nil {
+		c.ln.Close()
+	}
+	var wg sync.WaitGroup
+	for _, t := range ts {
+		wg.Add(1)
+		go func() { defer wg.Done(); t.shutdown() }()
+	}
+	wg.Wait()
+	c.hashes.close()
+	return nil
+}
+
+func (c *Client) noteSelf(a netip.AddrPort) {
+	c.mu.Lock()
+	c.self[a] = true
+	c.mu.Unlock()
+}
+
+func (c *Client) isSelf(a netip.AddrPort) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.self[a]
+}
+
+func (c *Client) acquireConn() bool {
+	if c.conns.Add(1) > int32(c.cfg.MaxConns) {
+		c.conns.Add(-1)
+		return false
+	}
+	return true
+}
+
+func (c *Client) releaseConn() { c.conns.Add(-1) }

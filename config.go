@@ -1,0 +1,107 @@
+package bt
+
+import (
+	"log/slog"
+	"time"
+)
+
+// Config configures a Client. The zero value is usable: every field left
+// zero takes the default documented beside it.
+type Config struct {
+	// ListenAddr is where the client accepts peers for all its torrents,
+	// e.g. ":6881" or "127.0.0.1:0". Default ":0" (every interface, a port
+	// the system picks). Port reports the port in use.
+	ListenAddr string
+	// NoListen disables accepting connections (we only dial).
+	NoListen bool
+	// DataDir is the default download directory of torrents. Default ".".
+	DataDir string
+
+	// MaxConns bounds connections over all torrents. Default 400.
+	MaxConns int
+	// MaxConnsPerTorrent bounds connections per torrent. Default 80.
+	MaxConnsPerTorrent int
+	// MaxHalfOpen bounds outgoing dials in progress per torrent. Default 16.
+	MaxHalfOpen int
+
+	// UploadSlots is the number of regular unchoke slots per torrent
+	// (one optimistic slot comes on top). Default 4.
+	UploadSlots int
+	// NoSeed stops a torrent's uploads once it is complete. By default a
+	// complete torrent keeps seeding.
+	NoSeed bool
+
+	// RequestQueueTime sizes the request pipeline: each peer is kept busy
+	// with about rate × RequestQueueTime of outstanding blocks. Default 3 s.
+	RequestQueueTime time.Duration
+	// MinRequests and MaxRequests bound the pipeline per peer; it never
+	// exceeds the peer's advertised reqq either. Defaults 16 and 1000.
+	MinRequests, MaxRequests int
+	// RequestTimeout releases a request a peer has not answered (the block
+	// is then asked elsewhere). Default 30 s.
+	RequestTimeout time.Duration
+
+	// DiskQueueBytes bounds verified piece data waiting to be written; when
+	// it is full the client stops reading from peers. Default 128 MiB.
+	DiskQueueBytes int64
+	// HashWorkers is the number of goroutines hashing and writing pieces
+	// for all torrents. Default 4.
+	HashWorkers int
+
+	// DialTimeout bounds an outgoing TCP connect. Default 10 s.
+	DialTimeout time.Duration
+	// HandshakeTimeout bounds the BitTorrent handshake. Default 20 s.
+	HandshakeTimeout time.Duration
+	// IdleTimeout drops a peer when neither side has been interested for
+	// this long. Default 3 min.
+	IdleTimeout time.Duration
+
+	// MaxBadPieces bans a peer (and its IP address) after it sent data for
+	// this many pieces that failed their hash, when it cannot be blamed
+	// exactly. Default 3. A peer proved to have sent a bad block is banned
+	// at once.
+	MaxBadPieces int
+
+	// Logger receives the client's logs. Default slog.Default() with a
+	// "component=bt" attribute.
+	Logger *slog.Logger
+}
+
+func (c Config) withDefaults() Config {
+	set := func(p *int, v int) {
+		if *p <= 0 {
+			*p = v
+		}
+	}
+	setD := func(p *time.Duration, v time.Duration) {
+		if *p <= 0 {
+			*p = v
+		}
+	}
+	if c.ListenAddr == "" {
+		c.ListenAddr = ":0"
+	}
+	if c.DataDir == "" {
+		c.DataDir = "."
+	}
+	set(&c.MaxConns, 400)
+	set(&c.MaxConnsPerTorrent, 80)
+	set(&c.MaxHalfOpen, 16)
+	set(&c.UploadSlots, 4)
+	setD(&c.RequestQueueTime, 3*time.Second)
+	set(&c.MinRequests, 16)
+	set(&c.MaxRequests, 1000)
+	setD(&c.RequestTimeout, 30*time.Second)
+	if c.DiskQueueBytes <= 0 {
+		c.DiskQueueBytes = 128 << 20
+	}
+	set(&c.HashWorkers, 4)
+	setD(&c.DialTimeout, 10*time.Second)
+	setD(&c.HandshakeTimeout, 20*time.Second)
+	setD(&c.IdleTimeout, 3*time.Minute)
+	set(&c.MaxBadPieces, 3)
+	if c.Logger == nil {
+		c.Logger = slog.Default().With("component", "bt")
+	}
+	return c
+}

@@ -1,0 +1,159 @@
+package bt
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"time"
+
+	"github.com/bt-go/bt/metainfo"
+	"github.com/bt-go/bt/wire"
+	"github.com/bt-go/bt/wire/metadata"
+	"github.com/bt-go/bt/wire/pex"
+)
+
+// attachExtensions installs ut_metadata and ut_pex on a new connection.
+func (t *Torrent) attachExtensions(p *peer) {
+	var md metadata.Config
+	md.Logger = t.log
+	if m := t.meta.Load(); m != nil {
+		md.Info = m.mi.InfoBytes
+	} else if t.fetcher != nil {
+		md.Fetcher = t.fetcher
+	}
+	if md.Info != nil || md.Fetcher != nil {
+		p.conn.Use(metadata.New(md))
+	}
+	if m := t.meta.Load(); m != nil && m.info.Private {
+		return // BEP 27: no PEX on private torrents
+	}
+	var self []netip.AddrPort
+	if t.client.port != 0 {
+		self = append(self, netip.AddrPortFrom(netip.IPv4Unspecified(), uint16(t.client.port)))
+	}
+	x := pex.New(pex.Config{
+		OnPeer: func(addr netip.AddrPort, _ pex.Flags) {
+			// Runs on the read goroutine: post, never block.
+			select {
+			case t.cmds <- func() { t.addKnown(addr); t.dialMore() }:
+			default:
+			}
+		},
+		Self:   self,
+		Logger: t.log,
+	})
+	var ext any = x
+	if we, ok := ext.(wire.Extension); ok {
+		p.conn.Use(we)
+		p.pex = x
+		for q := range t.peers {
+			if q != p && q.pex != nil {
+				if a := q.listenAddr(); a.IsValid() {
+					x.AddPeer(a)
+				}
+			}
+		}
+		x.Start()
+		if a := p.listenAddr(); a.IsValid() {
+			for q := range t.peers {
+				if q != p && q.pex != nil {
+					q.pex.AddPeer(a)
+				}
+			}
+		}
+	}
+}
+
+// listenAddr is where the peer accepts connections: its address for an
+// outgoing connection, the port of its extended handshake otherwise.
+func (p *peer) listenAddr() netip.AddrPort {
+	if !p.incoming {
+		return p.addr
+	}
+	return p.listen
+}
+
+func (t *Torrent) pexListenPort(p *peer, port int) {
+	p.listen = netip.AddrPortFrom(p.addr.Addr(), uint16(port))
+	for q := range t.peers {
+		if q != p && q.pex != nil {
+			q.pex.AddPeer(p.listen)
+		}
+	}
+}
+
+func (t *Torrent) pexDrop(p *peer) {
+	a := p.listenAddr()
+	if !a.IsValid() {
+		return
+	}
+	for q := range t.peers {
+		if q.pex != nil {
+			q.pex.DropPeer(a)
+		}
+	}
+	if !p.incoming {
+		// Worth trying again later.
+		if _, ok := t.known[a]; !ok && !t.isBanned(a, p.peerID) {
+			t.known[a] = &knownPeer{next: time.Now().Add(reconnectWait)}
+		}
+	}
+}
+
+// startFetch begins fetching a magnet link's metadata from the peers.
+func (t *Torrent) startFetch() {
+	t.call(func() {
+		if t.meta.Load() != nil || t.fetcher != nil {
+			return
+		}
+		f := metadata.NewFetcher(t.infoHash, metadata.FetcherConfig{Logger: t.log})
+		t.fetcher = f
+		t.bg.Add(1)
+		go func() {
+			defer t.bg.Done()
+			info, err := f.Wait(t.ctx)
+			if err != nil {
+				return
+			}
+			t.post(func() { t.gotMetadata(info) })
+		}()
+	})
+}
+
+// gotMetadata switches a magnet torrent to a full one.
+func (t *Torrent) gotMetadata(infoBytes []byte) {
+	if t.meta.Load() != nil {
+		return
+	}
+	info, err := metainfo.ParseInfo(infoBytes)
+	if err != nil {
+		t.fail(fmt.Errorf("bt: metadata from peers: %w", err))
+		return
+	}
+	mi := &metainfo.MetaInfo{Info: *info, InfoBytes: infoBytes, InfoHash: t.infoHash}
+	if t.magnet != nil && len(t.magnet.Trackers) > 0 {
+		mi.Announce = t.magnet.Trackers[0]
+		for _, tr := range t.magnet.Trackers {
+			mi.AnnounceList = append(mi.AnnounceList, []string{tr})
+		}
+	}
+	if err := t.activate(mi); err != nil {
+		t.fail(err)
+		return
+	}
+	m := t.meta.Load()
+	for p := range t.peers {
+		p.conn.SetTorrentSize(m.layout.PieceLength, m.layout.TotalLength)
+		bf := p.conn.PeerPieces()
+		if bf.Len() == m.layout.NumPieces {
+			t.peerBitfield(p, bf.Bytes())
+		}
+	}
+	t.emit(Event{Type: EventMetadata})
+	if t.state != Stopped {
+		st := t.state
+		t.state = Stopped
+		t.changeState(st)
+	}
+	_ = context.Background
+}

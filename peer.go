@@ -1,0 +1,143 @@
+package bt
+
+import (
+	"net"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/bt-go/bt/bitfield"
+	"github.com/bt-go/bt/internal/picker"
+	"github.com/bt-go/bt/wire"
+	"github.com/bt-go/bt/wire/pex"
+)
+
+// peer is one connection of a torrent. Fields not marked otherwise are
+// owned by the torrent's loop; the wire.Conn's read goroutine only runs the
+// handler methods, which copy what they need into peerEvents.
+type peer struct {
+	t        *Torrent
+	conn     *wire.Conn
+	id       picker.PeerID
+	addr     netip.AddrPort
+	incoming bool
+	peerID   [20]byte
+	client   string
+	pex      *pex.Extension
+	listen   netip.AddrPort // where it accepts connections, if known
+
+	started     bool
+	connectedAt time.Time
+	has         bitfield.Bitfield
+	seed        bool // sent have-all (counted as a seed in the picker)
+	counted     bool // its pieces are counted in the picker
+
+	amChoking, amInterested     bool
+	peerChoking, peerInterested bool
+	allowedFast, suggested      []int
+
+	reqs             map[picker.Block]time.Time // our outstanding requests
+	reqq             int                        // the peer's advertised queue bound
+	lastBlock        time.Time
+	lastActive       time.Time // last time either side was interested
+	lastUnchoke      time.Time
+	snubbed          bool
+	nothingToGet     bool // the last pick found nothing
+	downRate, upRate rate
+	badPieces        int
+	uploadedA        atomic.Int64 // payload sent (read goroutine)
+	downloaded       int64        // payload received, fresh or not
+}
+
+// peerEvent carries what a peer's read goroutine saw to the loop.
+type peerEvent struct {
+	p       *peer
+	typ     wire.MessageType
+	index   int
+	begin   int
+	data    []byte // block (pooled) or bitfield copy
+	err     error
+	close   bool
+	timeout bool
+	port    uint16
+	ext     bool // extended handshake received
+}
+
+// blockPool holds 16 KiB buffers that carry blocks to the loop.
+var blockPool = sync.Pool{New: func() any { b := make([]byte, picker.BlockSize); return &b }}
+
+func getBlockBuf(n int) []byte {
+	if n > picker.BlockSize {
+		return make([]byte, n)
+	}
+	return (*blockPool.Get().(*[]byte))[:n]
+}
+
+func putBlockBuf(b []byte) {
+	if cap(b) == picker.BlockSize {
+		b = b[:picker.BlockSize]
+		blockPool.Put(&b)
+	}
+}
+
+// send hands an event to the loop. It blocks while the loop applies
+// back-pressure, and drops the event once the torrent is closing.
+func (p *peer) send(e peerEvent) {
+	e.p = p
+	select {
+	case p.t.events <- e:
+	case <-p.t.quit:
+		if e.data != nil && e.typ == wire.MsgPiece {
+			putBlockBuf(e.data)
+		}
+	}
+}
+
+// HandleMessage runs on the connection's read goroutine.
+func (p *peer) HandleMessage(c *wire.Conn, m *wire.Message) {
+	switch m.Type {
+	case wire.MsgRequest:
+		p.t.serveRequest(p, m.Index, m.Begin, m.Length)
+	case wire.MsgPiece:
+		b := getBlockBuf(len(m.Block))
+		copy(b, m.Block)
+		p.send(peerEvent{typ: m.Type, index: m.Index, begin: m.Begin, data: b})
+	case wire.MsgBitfield:
+		p.send(peerEvent{typ: m.Type, data: append([]byte(nil), m.Bitfield...)})
+	case wire.MsgExtended:
+		if m.ExtendedID == 0 {
+			p.send(peerEvent{typ: m.Type, ext: true})
+		}
+	case wire.MsgKeepAlive, wire.MsgCancel:
+		// Nothing for the loop: the Conn tracks cancels itself.
+	default:
+		p.send(peerEvent{typ: m.Type, index: m.Index, begin: m.Begin, port: m.Port})
+	}
+}
+
+// HandleEvent runs on the connection's goroutines.
+func (p *peer) HandleEvent(c *wire.Conn, e wire.Event) {
+	switch e.Type {
+	case wire.EventUpload:
+		p.uploadedA.Add(int64(e.Bytes))
+		p.t.uploaded.Add(int64(e.Bytes))
+	case wire.EventTimeout:
+		p.send(peerEvent{timeout: true, index: e.Request.Index, begin: e.Request.Begin})
+	case wire.EventClose:
+		p.send(peerEvent{close: true, err: e.Err})
+	}
+}
+
+// addrPortOf converts a net.Addr to a netip.AddrPort (zero if unknown).
+func addrPortOf(a net.Addr) netip.AddrPort {
+	if ta, ok := a.(*net.TCPAddr); ok {
+		ap := ta.AddrPort()
+		return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+	}
+	if a == nil {
+		return netip.AddrPort{}
+	}
+	ap, _ := netip.ParseAddrPort(a.String())
+	return ap
+}

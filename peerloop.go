@@ -1,0 +1,545 @@
+package bt
+
+import (
+	"bytes"
+	"time"
+
+	"github.com/bt-go/bt/bitfield"
+	"github.com/bt-go/bt/internal/choker"
+	"github.com/bt-go/bt/internal/picker"
+	"github.com/bt-go/bt/wire"
+)
+
+// Bounds on what a peer may make us remember.
+const (
+	maxAllowedFast = 32
+	maxSuggested   = 16
+	refillBatch    = 8
+)
+
+// addConn adopts a connection whose handshake is done (dialled or
+// accepted). It runs on the loop.
+func (t *Torrent) addConn(c *wire.Conn, incoming bool) {
+	reject := func(why string) {
+		t.log.Debug("connection refused", "addr", c.RemoteAddr(), "why", why)
+		c.Close()
+	}
+	addr := addrPortOf(c.RemoteAddr())
+	pid := c.PeerID()
+	switch {
+	case t.closing.Load() || t.state == Stopped:
+		reject("torrent stopped")
+		return
+	case pid == t.client.peerID:
+		t.client.noteSelf(addr)
+		delete(t.known, addr)
+		reject("connection to ourselves")
+		return
+	case t.isBanned(addr, pid):
+		reject("banned")
+		return
+	case len(t.peers) >= t.cfg.MaxConnsPerTorrent:
+		reject("too many connections")
+		return
+	}
+	for q := range t.peers {
+		if q.peerID == pid {
+			reject("duplicate connection")
+			return
+		}
+	}
+	if !t.client.acquireConn() {
+		reject("too many connections in the client")
+		return
+	}
+	t.nextPID++
+	now := time.Now()
+	p := &peer{
+		t: t, conn: c, id: t.nextPID, addr: addr, incoming: incoming, peerID: pid,
+		client:      ClientName(pid),
+		connectedAt: now, lastActive: now, lastBlock: now,
+		amChoking: true, peerChoking: true,
+		reqs: make(map[picker.Block]time.Time),
+	}
+	t.peers[p] = struct{}{}
+	t.byPID[p.id] = p
+	if !incoming {
+		t.tried[addr] = now
+	}
+	t.attachExtensions(p)
+	if m := t.meta.Load(); m != nil {
+		t.sendHaves(p)
+	}
+	c.SetTimeout(t.cfg.RequestTimeout)
+	if err := c.Start(p); err != nil {
+		// The close event will remove it.
+		return
+	}
+	p.started = true
+	if m := t.meta.Load(); m != nil && c.SupportsFast() {
+		t.sendAllowedFast(p)
+	}
+}
+
+// sendHaves queues our bitfield (or have-all/have-none) before Start.
+func (t *Torrent) sendHaves(p *peer) {
+	h := t.have.Load()
+	switch {
+	case p.conn.SupportsFast() && h.All():
+		p.conn.HaveAll()
+	case p.conn.SupportsFast() && h.None():
+		p.conn.HaveNone()
+	case !h.None():
+		p.conn.Bitfield(*h)
+	}
+}
+
+// sendAllowedFast grants the peer its BEP 6 allowed-fast set, limited to
+// pieces we have, so a choked peer can still get started.
+func (t *Torrent) sendAllowedFast(p *peer) {
+	m := t.meta.Load()
+	h := t.have.Load()
+	for _, i := range allowedFastSet(p.addr.Addr(), t.infoHash, m.layout.NumPieces, allowedFastCount) {
+		if h.Has(i) {
+			p.conn.AllowedFast(i)
+		}
+	}
+}
+
+// removePeer forgets a closed connection.
+func (t *Torrent) removePeer(p *peer) {
+	if _, ok := t.peers[p]; !ok {
+		return
+	}
+	delete(t.peers, p)
+	delete(t.byPID, p.id)
+	t.client.releaseConn()
+	if t.pick != nil && p.counted {
+		t.pick.PeerGone(p.id, p.has, p.seed)
+	} else if t.pick != nil {
+		t.pick.PeerGone(p.id, bitfield.Bitfield{}, false)
+	}
+	p.reqs = nil
+	t.pexDrop(p)
+	if !p.amChoking {
+		t.lastChoke = time.Time{} // a slot is free: rerun the choker soon
+	}
+	t.dialMore()
+}
+
+// handlePeerEvent applies one event from a peer's read goroutine.
+func (t *Torrent) handlePeerEvent(e peerEvent) {
+	p := e.p
+	if e.close {
+		t.removePeer(p)
+		return
+	}
+	if _, live := t.peers[p]; !live {
+		if e.typ == wire.MsgPiece {
+			t.onBlock(p, e.index, e.begin, e.data)
+		}
+		return
+	}
+	if e.timeout {
+		t.release(p, e.index, e.begin)
+		return
+	}
+	switch e.typ {
+	case wire.MsgChoke:
+		p.peerChoking = true
+		if !p.conn.SupportsFast() {
+			// The Conn dropped our requests; so do we.
+			for b := range p.reqs {
+				t.pick.Cancel(p.id, b)
+			}
+			clear(p.reqs)
+		}
+	case wire.MsgUnchoke:
+		p.peerChoking = false
+		t.fillRequests(p)
+	case wire.MsgInterested:
+		p.peerInterested = true
+		p.lastActive = time.Now()
+		t.maybeUnchoke(p)
+	case wire.MsgNotInterested:
+		p.peerInterested = false
+		if !p.amChoking {
+			p.amChoking = true
+			p.conn.Choke()
+			t.lastChoke = time.Time{}
+		}
+	case wire.MsgHave:
+		t.peerHave(p, e.index)
+	case wire.MsgBitfield:
+		t.peerBitfield(p, e.data)
+	case wire.MsgHaveAll:
+		if t.pick != nil {
+			t.peerBitfield(p, bitfield.Full(t.pick.NumPieces()).Bytes())
+		}
+	case wire.MsgHaveNone:
+		if t.pick != nil {
+			t.peerBitfield(p, bitfield.New(t.pick.NumPieces()).Bytes())
+		}
+	case wire.MsgPiece:
+		t.onBlock(p, e.index, e.begin, e.data)
+	case wire.MsgReject:
+		t.release(p, e.index, e.begin)
+		t.fillRequests(p)
+	case wire.MsgAllowedFast:
+		if len(p.allowedFast) < maxAllowedFast {
+			p.allowedFast = append(p.allowedFast, e.index)
+		}
+		if p.peerChoking {
+			t.updatePeerInterest(p)
+			t.fillRequests(p)
+		}
+	case wire.MsgSuggest:
+		if len(p.suggested) >= maxSuggested {
+			p.suggested = p.suggested[1:]
+		}
+		p.suggested = append(p.suggested, e.index)
+	case wire.MsgPort:
+		t.client.dhtPort(p.addr, e.port)
+	case wire.MsgExtended:
+		if h := p.conn.PeerExtendedHandshake(); h != nil {
+			p.reqq = h.Reqq
+			if h.P > 0 && h.P < 65536 && p.incoming {
+				t.pexListenPort(p, h.P)
+			}
+		}
+	}
+}
+
+// peerHave applies a have message.
+func (t *Torrent) peerHave(p *peer, i int) {
+	if t.pick == nil || i < 0 || i >= t.pick.NumPieces() {
+		return
+	}
+	t.countPeer(p)
+	if p.seed || p.has.Has(i) {
+		return
+	}
+	p.has.Set(i)
+	t.pick.PeerHas(i)
+	if p.has.All() {
+		// Now a seed: count it in O(1) from here on.
+		t.pick.PeerGone(p.id, p.has, false)
+		p.seed = true
+		t.pick.AddSeed()
+		if t.Seeding() {
+			p.conn.Close()
+			return
+		}
+	}
+	if !p.amInterested && t.pick.Priority(i) > 0 && !t.pick.Have(i) {
+		t.setInterested(p, true)
+	}
+	t.fillRequests(p)
+}
+
+// countPeer makes sure p's (empty) bitfield exists.
+func (t *Torrent) countPeer(p *peer) {
+	if !p.counted {
+		p.counted = true
+		p.has = bitfield.New(t.pick.NumPieces())
+	}
+}
+
+// peerBitfield replaces the peer's pieces (bitfield, have-all, have-none).
+func (t *Torrent) peerBitfield(p *peer, raw []byte) {
+	if t.pick == nil {
+		return
+	}
+	bf, err := bitfield.FromBytes(raw, t.pick.NumPieces())
+	if err != nil {
+		p.conn.Close() // the Conn checks sizes; this cannot happen
+		return
+	}
+	if p.counted {
+		t.pick.PeerGone(p.id, p.has, p.seed)
+		// PeerGone also released requests: forget ours.
+		clear(p.reqs)
+	}
+	p.counted = true
+	p.has = bf
+	p.seed = bf.All()
+	if p.seed {
+		t.pick.AddSeed()
+		if t.Seeding() && t.pick.NumPieces() > 0 {
+			p.conn.Close()
+			return
+		}
+	} else {
+		t.pick.PeerBitfield(bf)
+	}
+	t.updatePeerInterest(p)
+	t.fillRequests(p)
+}
+
+// wantsFrom reports whether p has a piece we want.
+func (t *Torrent) wantsFrom(p *peer) bool {
+	if t.pick == nil || t.pick.Complete() {
+		return false
+	}
+	if p.seed {
+		return true
+	}
+	for i := p.has.Next(0); i >= 0; i = p.has.Next(i + 1) {
+		if t.pick.Priority(i) > 0 && !t.pick.Have(i) {
+			return true
+		}
+	}
+	return false
+}
+
+func (t *Torrent) updatePeerInterest(p *peer) {
+	t.setInterested(p, t.state != Stopped && t.wantsFrom(p))
+}
+
+// updateInterest re-evaluates our interest in every peer.
+func (t *Torrent) updateInterest() {
+	for p := range t.peers {
+		if p.started {
+			t.updatePeerInterest(p)
+		}
+	}
+}
+
+func (t *Torrent) setInterested(p *peer, v bool) {
+	if p.amInterested == v {
+		return
+	}
+	p.amInterested = v
+	p.lastActive = time.Now()
+	if v {
+		p.conn.Interested()
+	} else {
+		p.conn.NotInterested()
+	}
+}
+
+// release forgets our request of a block (rejected, timed out).
+func (t *Torrent) release(p *peer, index, begin int) {
+	b := picker.Block{Piece: index, Index: begin / picker.BlockSize}
+	if _, ok := p.reqs[b]; ok {
+		delete(p.reqs, b)
+		t.pick.Cancel(p.id, b)
+	}
+}
+
+// cancelAll cancels every outstanding request of p.
+func (t *Torrent) cancelAll(p *peer) {
+	for b := range p.reqs {
+		begin, length := t.pick.BlockRange(b)
+		p.conn.Cancel(b.Piece, begin, length)
+		t.pick.Cancel(p.id, b)
+	}
+	clear(p.reqs)
+}
+
+// pipeline returns how many requests to keep outstanding with p: about
+// RequestQueueTime worth of blocks at its current rate, bounded.
+func (t *Torrent) pipeline(p *peer) int {
+	n := int(p.downRate.value * t.cfg.RequestQueueTime.Seconds() / picker.BlockSize)
+	n = max(n, t.cfg.MinRequests)
+	n = min(n, t.cfg.MaxRequests)
+	if p.reqq > 0 {
+		n = min(n, p.reqq)
+	}
+	if p.snubbed {
+		n = 1
+	}
+	return n
+}
+
+// fillRequests tops up p's request pipeline.
+func (t *Torrent) fillRequests(p *peer) {
+	if t.state != Started || t.pick == nil || t.checking || !p.started || !p.amInterested || t.err != nil {
+		return
+	}
+	if p.peerChoking && len(p.allowedFast) == 0 {
+		return
+	}
+	target := t.pipeline(p)
+	n := target - len(p.reqs)
+	if n <= 0 || len(p.reqs) > 0 && n < min(refillBatch, target/2) {
+		return
+	}
+	pe := &picker.Peer{ID: p.id, Has: p.has, Seed: p.seed, Choking: p.peerChoking,
+		AllowedFast: p.allowedFast, Suggested: p.suggested}
+	t.scratch = t.pick.Pick(pe, n, t.scratch[:0])
+	now := time.Now()
+	for k, b := range t.scratch {
+		begin, length := t.pick.BlockRange(b)
+		if err := p.conn.Request(b.Piece, begin, length, nil); err != nil {
+			for _, r := range t.scratch[k:] {
+				t.pick.Cancel(p.id, r)
+			}
+			break
+		}
+		p.reqs[b] = now
+	}
+	if len(t.scratch) == 0 && len(p.reqs) == 0 && !p.peerChoking {
+		t.updatePeerInterest(p)
+	}
+}
+
+// onBlock takes a block that arrived from p.
+func (t *Torrent) onBlock(p *peer, index, begin int, data []byte) {
+	defer putBlockBuf(data)
+	n := len(data)
+	t.downloaded.Add(int64(n))
+	p.downloaded += int64(n)
+	p.lastBlock = time.Now()
+	p.snubbed = false
+	if t.pick == nil || index < 0 || index >= t.pick.NumPieces() || begin%picker.BlockSize != 0 {
+		return
+	}
+	b := picker.Block{Piece: index, Index: begin / picker.BlockSize}
+	if _, l := t.pick.BlockRange(b); l != n {
+		return
+	}
+	if p.reqs != nil {
+		delete(p.reqs, b)
+	}
+	fresh, others, done := t.pick.Received(p.id, b)
+	for _, o := range others {
+		if q := t.byPID[o]; q != nil {
+			delete(q.reqs, b)
+			q.conn.Cancel(index, begin, n)
+		}
+	}
+	if fresh {
+		pb := t.pieces[index]
+		if pb == nil {
+			pb = t.newPieceBuf(index)
+			t.pieces[index] = pb
+		}
+		copy(pb.buf[begin:], data)
+		pb.senders[b.Index] = p
+		if done {
+			delete(t.pieces, index)
+			t.submitPiece(index, pb)
+		}
+	}
+	if _, live := t.peers[p]; live {
+		t.fillRequests(p)
+	}
+}
+
+// maybeUnchoke unchokes an interested peer at once when a slot is free, so
+// transfers start without waiting for the next choke round.
+func (t *Torrent) maybeUnchoke(p *peer) {
+	if t.state != Started || !p.amChoking || !t.uploadAllowed() {
+		return
+	}
+	unchoked := 0
+	for q := range t.peers {
+		if !q.amChoking {
+			unchoked++
+		}
+	}
+	if unchoked < t.cfg.UploadSlots+1 {
+		p.amChoking = false
+		p.lastUnchoke = time.Now()
+		p.conn.Unchoke()
+	}
+}
+
+// uploadAllowed reports whether we may upload at all.
+func (t *Torrent) uploadAllowed() bool {
+	return t.state == Started && !(t.cfg.NoSeed && t.completed) && t.have.Load() != nil
+}
+
+// chokeRound runs the choker and applies its decision.
+func (t *Torrent) chokeRound(now time.Time) {
+	t.lastChoke = now
+	if t.pick == nil {
+		return
+	}
+	var ps []choker.Peer
+	list := make([]*peer, 0, len(t.peers))
+	for p := range t.peers {
+		if !p.started {
+			continue
+		}
+		list = append(list, p)
+		ps = append(ps, choker.Peer{
+			ID: len(list) - 1, Interested: p.peerInterested, Snubbed: p.snubbed,
+			DownloadRate: p.downRate.value, UploadRate: p.upRate.value,
+			Connected: p.connectedAt, Choked: p.amChoking, LastUnchoked: p.lastUnchoke,
+		})
+	}
+	unchoke := make(map[int]bool)
+	if t.uploadAllowed() {
+		t.choke.Slots = t.cfg.UploadSlots
+		for _, id := range t.choke.Round(now, ps, t.Seeding() || t.completed).Unchoke {
+			unchoke[id] = true
+		}
+	}
+	for i, p := range list {
+		switch {
+		case unchoke[i] && p.amChoking:
+			p.amChoking = false
+			p.lastUnchoke = now
+			p.conn.Unchoke()
+		case !unchoke[i] && !p.amChoking:
+			p.amChoking = true
+			p.conn.Choke()
+		}
+	}
+}
+
+// checkPeer handles time-outs: requests unanswered for too long are
+// released, snubbing peers get a pipeline of one, idle peers are dropped.
+func (t *Torrent) checkPeer(p *peer, now time.Time) {
+	if len(p.reqs) > 0 && choker.Snubbed(now, p.lastBlock, true) {
+		p.snubbed = true
+	}
+	for b, at := range p.reqs {
+		if now.Sub(at) > t.cfg.RequestTimeout {
+			begin, length := t.pick.BlockRange(b)
+			p.conn.Cancel(b.Piece, begin, length)
+			delete(p.reqs, b)
+			t.pick.Cancel(p.id, b)
+		}
+	}
+	if p.amInterested || p.peerInterested {
+		p.lastActive = now
+	} else if now.Sub(p.lastActive) > t.cfg.IdleTimeout {
+		t.log.Debug("dropping idle peer", "addr", p.addr)
+		p.conn.Close()
+	}
+}
+
+func (p *peer) sample(now time.Time) {
+	p.downRate.sample(now, p.downloaded)
+	p.upRate.sample(now, p.uploadedA.Load())
+}
+
+// serveRequest answers a peer's request. It runs on the peer's read
+// goroutine and reads from storage there: only state published atomically
+// by the loop is consulted.
+func (t *Torrent) serveRequest(p *peer, index, begin, length int) {
+	m := t.meta.Load()
+	h := t.have.Load()
+	if !t.serving.Load() || m == nil || m.store == nil || h == nil || !h.Has(index) {
+		p.conn.Reject(index, begin, length)
+		return
+	}
+	buf := getBlockBuf(length)
+	defer putBlockBuf(buf)
+	if err := m.store.ReadBlock(index, int64(begin), buf); err != nil {
+		p.conn.Reject(index, begin, length)
+		t.post(func() {
+			if t.store == m.store {
+				t.fail(err)
+			}
+		})
+		return
+	}
+	p.conn.Piece(index, begin, buf)
+}
+
+// equalHash compares two SHA-1 sums.
+func equalHash(a, b [20]byte) bool { return bytes.Equal(a[:], b[:]) }

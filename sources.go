@@ -1,0 +1,302 @@
+package bt
+
+import (
+	"context"
+	"net/netip"
+	"time"
+
+	"github.com/bt-go/bt/metainfo"
+	"github.com/bt-go/bt/wire"
+)
+
+// AnnounceEvent is the event an announce reports (BEP 3).
+type AnnounceEvent int
+
+// The announce events.
+const (
+	AnnounceNone      AnnounceEvent = iota // a regular, periodic announce
+	AnnounceStarted                        // the torrent started
+	AnnounceCompleted                      // the download completed (sent once)
+	AnnounceStopped                        // the torrent stopped
+)
+
+func (e AnnounceEvent) String() string {
+	switch e {
+	case AnnounceStarted:
+		return "started"
+	case AnnounceCompleted:
+		return "completed"
+	case AnnounceStopped:
+		return "stopped"
+	}
+	return ""
+}
+
+// AnnounceRequest is what a PeerSource is told about a torrent: everything
+// a tracker needs (BEP 3) and what the DHT needs (info hash and port).
+type AnnounceRequest struct {
+	InfoHash                   metainfo.Hash
+	PeerID                     [20]byte
+	Port                       int // our listening port, 0 if we do not listen
+	Uploaded, Downloaded, Left int64
+	Event                      AnnounceEvent
+	NumWant                    int
+	Private                    bool // BEP 27: only the torrent's own trackers may be used
+}
+
+// AnnounceResponse is what a PeerSource found.
+type AnnounceResponse struct {
+	Peers []netip.AddrPort
+	// Interval is when to announce again; 0 means DefaultAnnounceInterval.
+	// It is clamped to [MinAnnounceInterval, MaxAnnounceInterval].
+	Interval time.Duration
+}
+
+// Announce intervals.
+const (
+	DefaultAnnounceInterval = 5 * time.Minute
+	MinAnnounceInterval     = 10 * time.Second
+	MaxAnnounceInterval     = 2 * time.Hour
+)
+
+// PeerSource finds peers for a torrent: a tracker (or a tier list of them),
+// the DHT, a local discovery service. The torrent calls Announce when it
+// starts (AnnounceStarted), then whenever the previous answer's interval
+// has passed (AnnounceNone), once on completion (AnnounceCompleted), and
+// when it stops (AnnounceStopped, with a short deadline and the answer
+// ignored). Calls for one torrent never overlap. Announce runs on a
+// goroutine of its own and must honour ctx.
+type PeerSource interface {
+	Announce(ctx context.Context, req AnnounceRequest) (AnnounceResponse, error)
+}
+
+// PeerSourceFunc adapts a function to a PeerSource.
+type PeerSourceFunc func(ctx context.Context, req AnnounceRequest) (AnnounceResponse, error)
+
+// Announce calls f.
+func (f PeerSourceFunc) Announce(ctx context.Context, req AnnounceRequest) (AnnounceResponse, error) {
+	return f(ctx, req)
+}
+
+type sourceState struct {
+	src      PeerSource
+	next     time.Time
+	running  bool
+	started  bool // AnnounceStarted succeeded; a stopped is owed
+	pending  AnnounceEvent
+	failures int
+}
+
+// knownPeer is an address we may dial.
+type knownPeer struct {
+	next  time.Time
+	fails int
+}
+
+// Dial retry policy.
+const (
+	dialRetryBase = 10 * time.Second
+	maxDialFails  = 5
+	reconnectWait = 30 * time.Second
+)
+
+func (t *Torrent) announceRequest(ev AnnounceEvent) AnnounceRequest {
+	req := AnnounceRequest{
+		InfoHash: t.infoHash, PeerID: t.client.peerID, Port: t.client.Port(),
+		Uploaded: t.uploaded.Load(), Downloaded: t.downloaded.Load(), Left: t.left(),
+		Event: ev, NumWant: 50,
+	}
+	if m := t.meta.Load(); m != nil {
+		req.Private = m.info.Private
+	}
+	if req.Left < 0 {
+		req.Left = 1 << 40 // unknown before metadata: not zero, or we look like a seed
+	}
+	return req
+}
+
+func (t *Torrent) startSources() {
+	now := time.Now()
+	for _, s := range t.sources {
+		if !s.started && !s.running {
+			s.pending = AnnounceStarted
+			s.next = now
+		}
+	}
+	t.sourcesTick(now)
+}
+
+// sourcesTick launches the announces that are due.
+func (t *Torrent) sourcesTick(now time.Time) {
+	if t.state == Stopped || t.closing.Load() {
+		return
+	}
+	for _, s := range t.sources {
+		if s.running || now.Before(s.next) {
+			continue
+		}
+		ev := s.pending
+		if !s.started {
+			ev = AnnounceStarted
+		}
+		s.running = true
+		s.pending = AnnounceNone
+		req := t.announceRequest(ev)
+		t.bg.Add(1)
+		go func() {
+			defer t.bg.Done()
+			ctx, cancel := context.WithTimeout(t.ctx, time.Minute)
+			resp, err := s.src.Announce(ctx, req)
+			cancel()
+			t.post(func() { t.announced(s, req.Event, resp, err) })
+		}()
+	}
+}
+
+func (t *Torrent) announced(s *sourceState, ev AnnounceEvent, resp AnnounceResponse, err error) {
+	s.running = false
+	now := time.Now()
+	if err != nil {
+		s.failures++
+		s.next = now.Add(min(30*time.Second<<min(s.failures, 6), 30*time.Minute))
+		if ev != AnnounceNone {
+			s.pending = ev
+		}
+		t.log.Debug("announce failed", "err", err)
+		return
+	}
+	s.failures = 0
+	if ev == AnnounceStarted {
+		s.started = true
+	}
+	iv := resp.Interval
+	if iv == 0 {
+		iv = DefaultAnnounceInterval
+	}
+	iv = min(max(iv, MinAnnounceInterval), MaxAnnounceInterval)
+	if s.pending == AnnounceNone {
+		s.next = now.Add(iv)
+	}
+	for _, a := range resp.Peers {
+		t.addKnown(a)
+	}
+	t.dialMore()
+}
+
+// announceAll sends ev (AnnounceCompleted) to every source now.
+func (t *Torrent) announceAll(ev AnnounceEvent) {
+	for _, s := range t.sources {
+		s.pending = ev
+		s.next = time.Time{}
+	}
+	t.sourcesTick(time.Now())
+}
+
+// stopSources sends AnnounceStopped to the sources that were told we
+// started, in the background with a short deadline.
+func (t *Torrent) stopSources() {
+	for _, s := range t.sources {
+		if !s.started {
+			continue
+		}
+		s.started = false
+		req := t.announceRequest(AnnounceStopped)
+		t.srcWG.Add(1)
+		go func() {
+			defer t.srcWG.Done()
+			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+			defer cancel()
+			s.src.Announce(ctx, req)
+		}()
+	}
+}
+
+func (t *Torrent) sourcesWait() { t.srcWG.Wait() }
+
+// addKnown records an address to dial.
+func (t *Torrent) addKnown(a netip.AddrPort) {
+	a = netip.AddrPortFrom(a.Addr().Unmap(), a.Port())
+	if !a.IsValid() || a.Port() == 0 || t.client.isSelf(a) || t.isBanned(a, [20]byte{}) {
+		return
+	}
+	if _, ok := t.known[a]; ok {
+		return
+	}
+	for p := range t.peers {
+		if p.addr == a {
+			return
+		}
+	}
+	t.known[a] = &knownPeer{}
+}
+
+// dialMore starts dials while there is room.
+func (t *Torrent) dialMore() {
+	if t.state == Stopped || t.closing.Load() || t.err != nil {
+		return
+	}
+	now := time.Now()
+	for a, k := range t.known {
+		if len(t.peers)+len(t.dialing) >= t.cfg.MaxConnsPerTorrent || len(t.dialing) >= t.cfg.MaxHalfOpen {
+			return
+		}
+		if now.Before(k.next) || t.dialing[a] {
+			continue
+		}
+		connected := false
+		for p := range t.peers {
+			connected = connected || p.addr == a
+		}
+		if connected {
+			continue
+		}
+		t.dialing[a] = true
+		t.bg.Add(1)
+		go t.dial(a, k)
+	}
+}
+
+// dial connects to a in the background and hands the connection to the loop.
+func (t *Torrent) dial(a netip.AddrPort, k *knownPeer) {
+	defer t.bg.Done()
+	ctx, cancel := context.WithTimeout(t.ctx, t.cfg.DialTimeout+t.cfg.HandshakeTimeout)
+	defer cancel()
+	cfg := t.wireConfig()
+	c, err := wire.Dial(ctx, a.String(), cfg)
+	ok := t.post(func() {
+		delete(t.dialing, a)
+		if err != nil {
+			k.fails++
+			if k.fails >= maxDialFails {
+				delete(t.known, a)
+			} else {
+				k.next = time.Now().Add(dialRetryBase << k.fails)
+			}
+			t.log.Debug("dial failed", "addr", a, "err", err)
+			return
+		}
+		k.fails = 0
+		k.next = time.Now().Add(reconnectWait)
+		t.addConn(c, false)
+	})
+	if !ok && c != nil {
+		c.Close()
+	}
+}
+
+// wireConfig returns our side's configuration for a connection.
+func (t *Torrent) wireConfig() *wire.Config {
+	cfg := &wire.Config{
+		InfoHash:        t.infoHash,
+		PeerID:          t.client.peerID,
+		MaxPeerRequests: 2000,
+		ClientVersion:   "bt/0.1",
+		ListenPort:      t.client.Port(),
+		ReadBufferSize:  256 << 10,
+		Logger:          t.log,
+	}
+	if m := t.meta.Load(); m != nil {
+		cfg.PieceLength, cfg.TotalLength = m.layout.PieceLength, m.layout.TotalLength
+	}
+	return cfg
+}
