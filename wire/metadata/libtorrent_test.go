@@ -91,7 +91,9 @@ func TestFetchFromLibtorrent(t *testing.T) {
 // TestLibtorrentFetchesFromUs gives libtorrent a magnet link and our
 // address; it must get the metadata from us.
 func TestLibtorrentFetchesFromUs(t *testing.T) {
-	lt := peertest.StartLibtorrent(t, nil)
+	// libtorrent tries uTP first when it dials, and falls back to TCP only
+	// after about 4 s; we have no uTP.
+	lt := peertest.StartLibtorrent(t, map[string]any{"enable_outgoing_utp": false})
 	_, _, info, ih := makeTorrent(t, 8<<20, 16<<10)
 
 	served := make(chan *wire.Conn, 4)
