@@ -1,0 +1,182 @@
+package tracker
+
+import (
+	"context"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+// eventLog is an HTTP tracker that records the events it is sent.
+type eventLog struct {
+	mu     sync.Mutex
+	events []string
+	url    string
+}
+
+func startEventLog(t *testing.T, peers string) *eventLog {
+	l := &eventLog{}
+	l.url = serve(t, func(w http.ResponseWriter, r *http.Request) {
+		q, _ := url.ParseQuery(r.URL.RawQuery)
+		ev := q.Get("event")
+		if ev == "" {
+			ev = "none"
+		}
+		l.mu.Lock()
+		l.events = append(l.events, ev+"/left="+q.Get("left"))
+		l.mu.Unlock()
+		w.Write(mustBencode(t, map[string]any{"interval": 3600, "complete": 1, "incomplete": 2, "peers": peers}))
+	})
+	return l
+}
+
+func (l *eventLog) get() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.events)
+}
+
+// waitFor polls cond until it holds, failing the test after a generous
+// deadline.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+type runningAnnouncer struct {
+	*Announcer
+	cancel context.CancelFunc
+	done   chan error
+}
+
+func runAnnouncer(t *testing.T, cfg AnnouncerConfig) *runningAnnouncer {
+	a := NewAnnouncer(cfg)
+	ctx, cancel := context.WithCancel(context.Background())
+	r := &runningAnnouncer{Announcer: a, cancel: cancel, done: make(chan error, 1)}
+	go func() { r.done <- a.Run(ctx) }()
+	t.Cleanup(func() { r.stop() })
+	return r
+}
+
+func (r *runningAnnouncer) stop() error {
+	r.cancel()
+	err, ok := <-r.done
+	if ok {
+		close(r.done)
+	}
+	return err
+}
+
+func TestAnnouncerEvents(t *testing.T) {
+	l := startEventLog(t, string([]byte{10, 0, 0, 1, 0x1a, 0xe1}))
+	var mu sync.Mutex
+	var left int64 = 100
+	var got []netip.AddrPort
+	r := runAnnouncer(t, AnnouncerConfig{
+		Tiers: [][]string{{l.url}}, InfoHash: testHash, PeerID: testPeer, Port: 6881,
+		Stats: func() Stats { mu.Lock(); defer mu.Unlock(); return Stats{Left: left} },
+		Peers: func(p []netip.AddrPort) { mu.Lock(); got = append(got, p...); mu.Unlock() },
+	})
+	waitFor(t, "started", func() bool { return len(l.get()) == 1 })
+	mu.Lock()
+	left = 0
+	mu.Unlock()
+	r.Completed()
+	r.Completed()
+	waitFor(t, "completed", func() bool { return len(l.get()) == 2 })
+	waitFor(t, "the peers of both announces", func() bool { mu.Lock(); defer mu.Unlock(); return len(got) == 2 })
+	r.stop()
+	want := []string{"started/left=100", "completed/left=0", "stopped/left=0"}
+	if ev := l.get(); !slices.Equal(ev, want) {
+		t.Errorf("events %v, want %v", ev, want)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(got) != 2 || got[0].String() != "10.0.0.1:6881" {
+		t.Errorf("peers delivered: %v", got)
+	}
+	st := r.Trackers()
+	if len(st) != 1 || st[0].Complete != 1 || st[0].Incomplete != 2 || st[0].Failures != 0 ||
+		len(st[0].Peers) != 1 || st[0].Interval != time.Hour || !slices.Equal(st[0].URLs, []string{l.url}) {
+		t.Errorf("report %+v", st)
+	}
+}
+
+func TestAnnouncerTiers(t *testing.T) {
+	bad1 := serve(t, func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("<html>")) })
+	bad2 := serve(t, func(w http.ResponseWriter, r *http.Request) { http.NotFound(w, r) })
+	good := startEventLog(t, "")
+	mixed := startEventLog(t, "")
+	r := runAnnouncer(t, AnnouncerConfig{
+		Tiers:       [][]string{{bad1, bad2, "wss://unsupported.example/", bad1}, {mixed.url, good.url}},
+		MinInterval: time.Millisecond,
+	})
+	waitFor(t, "an announce", func() bool { return len(good.get())+len(mixed.get()) == 1 })
+	st := r.Trackers()
+	if st[0].Failures != 2 || st[0].LastError == nil || len(st[0].URLs) != 2 {
+		t.Errorf("tier 0: %+v", st[0])
+	}
+	if st[1].Failures != 0 || st[1].LastError != nil || st[1].Complete != 1 {
+		t.Errorf("tier 1: %+v", st[1])
+	}
+	// The tracker that answered is at the front of its tier, and is the
+	// one asked next time.
+	first := st[1].URLs[0]
+	r.Reannounce()
+	waitFor(t, "a second round", func() bool { return len(good.get())+len(mixed.get()) == 2 })
+	st = r.Trackers()
+	if st[1].URLs[0] != first || st[0].Failures != 4 {
+		t.Errorf("after the second round: %+v", st)
+	}
+	if len(good.get()) != 2 && len(mixed.get()) != 2 {
+		t.Errorf("second announce went to the other tracker")
+	}
+}
+
+func TestAnnouncerAllTiers(t *testing.T) {
+	a, b := startEventLog(t, ""), startEventLog(t, "")
+	r := runAnnouncer(t, AnnouncerConfig{Tiers: [][]string{{a.url}, {b.url}}, AllTiers: true})
+	waitFor(t, "both tiers", func() bool { return len(a.get()) == 1 && len(b.get()) == 1 })
+	r.stop()
+	if len(a.get()) != 2 || len(b.get()) != 2 {
+		t.Errorf("events %v %v, want started and stopped each", a.get(), b.get())
+	}
+}
+
+// TestAnnouncerHostileCounted puts every hostile tracker of the HTTP and
+// UDP tests into one tier: each is a failure in the report, and none
+// panics.
+func TestAnnouncerHostileCounted(t *testing.T) {
+	var urls []string
+	for _, tc := range hostileReplies(t) {
+		urls = append(urls, serve(t, tc.h))
+	}
+	for _, tc := range hostileUDP(t) {
+		urls = append(urls, startFakeUDP(t, "udp4", "127.0.0.1:0", tc.handle).url)
+	}
+	r := runAnnouncer(t, AnnouncerConfig{
+		Client: fastUDPClient(), Tiers: [][]string{urls}, RetryInterval: time.Hour,
+	})
+	waitFor(t, "a failed round", func() bool { return r.Trackers()[0].Failures == len(urls) })
+	st := r.Trackers()[0]
+	if st.LastError == nil || st.Complete != -1 || !st.NextAnnounce.After(time.Now().Add(30*time.Minute)) {
+		t.Errorf("report %+v", st)
+	}
+	r.stop()
+}
