@@ -1,11 +1,28 @@
 // Package storage keeps a torrent's data on disk: the files of one torrent
 // under a download directory, addressed by piece or by torrent offset.
 //
-// A Store is opened on a download directory with the torrent's layout
-// (metainfo Layout: pieces, files and their offsets) and its piece hashes.
-// The engine writes verified pieces with WritePiece, serves peers' requests
-// with ReadBlock, verifies with VerifyPiece and hash-checks many pieces in
-// parallel with Check.
+// A Store is opened on a download directory with the torrent's
+// metainfo.Layout (pieces, files and their offsets) and its piece hashes:
+//
+//	s, err := storage.Open(dir, info.Layout(), func(i int) [20]byte { return info.PieceHash(i) },
+//		storage.Options{InfoHash: m.InfoHash, FilePriorities: prios})
+//
+// For the engine:
+//
+//   - WritePiece(i, data) stores a whole piece the engine has verified in
+//     memory; WriteAt/ReadAt address the torrent's byte stream directly.
+//   - ReadBlock(i, begin, p) serves a peer's request; ReadPiece reads a
+//     whole piece.
+//   - VerifyPiece(i) reads and hashes one piece; Check(ctx, pieces, fn)
+//     hash-checks many (nil: all) in parallel, for `bt seed`, a recheck or
+//     pieces whose files changed since the resume data was written.
+//   - SetFilePriority/FilePriority: 0 skips a file (see below).
+//   - Sync before recording completion; Close at the end.
+//   - Stat and PartStat give sizes and modification times for resume data;
+//     DropHandles forgets open files after the engine learns they changed.
+//   - errors.Is(err, ErrNotPresent) means the piece is missing; any other
+//     error (Fatal(err)) should stop the torrent with the error reported,
+//     never loop re-requesting: ErrNoSpace, ErrPermission, I/O errors.
 //
 // # Guarantees
 //
@@ -18,7 +35,8 @@
 // Files are created on their first write, with their directories, and
 // extended to their full length with Truncate, so they are sparse: space is
 // taken only by bytes written. Pad files (BEP 47) are never created: their
-// bytes read as zeros and writes to them are dropped. Zero-length files are
+// bytes read as zeros and writes to them are dropped; BEP 47 symbolic links
+// are never created either. Zero-length files are
 // created by the first Sync after any write.
 //
 // Reads of a file that does not exist, or is shorter than the torrent says,
@@ -47,6 +65,8 @@
 // a single sparse part file in the download directory (".<infohash>.parts"),
 // at their torrent offsets, rather than into a file the user did not ask
 // for. When its priority is raised, those bytes move into the real file.
-// Stat reports which files are in part mode, with their sizes and
-// modification times for resume data.
+// The part file is indexed by position (a byte lives at its torrent offset,
+// in a sparse file), so resume data needs no part-file index: recording the
+// verified pieces, Stat and PartStat is enough. Set Options.InfoHash so two
+// torrents in one directory get distinct part files.
 package storage

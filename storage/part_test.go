@@ -44,6 +44,9 @@ func TestPartFile(t *testing.T) {
 	if !st[1].InPart || st[1].Exists || st[0].InPart || !st[0].Exists || st[0].Size != 150 {
 		t.Fatalf("Stat = %+v", st)
 	}
+	if ps, err := s.PartStat(); err != nil || !ps.Exists || ps.Index != -1 || ps.Size != 450 {
+		t.Fatalf("PartStat = %+v, %v; want an existing part file of 450 bytes", ps, err)
+	}
 
 	// Raising the priority moves b's share of pieces 1 and 4 into t/b.
 	must(t, s.SetFilePriority(1, 3))
@@ -52,6 +55,9 @@ func TestPartFile(t *testing.T) {
 	}
 	if _, err := os.Stat(part); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("part file left behind: %v", err)
+	}
+	if ps, err := s.PartStat(); err != nil || ps.Exists {
+		t.Fatalf("PartStat after the move = %+v, %v", ps, err)
 	}
 	verify(t, s, wantedPieces, true)
 	for _, i := range []int{2, 3} {

@@ -95,6 +95,9 @@ func (s *Store) hashOK(i int, p []byte) bool {
 	return bytes.Equal(sum[:], want[:])
 }
 
+// checkMemory bounds the piece buffers of one Check.
+const checkMemory = 256 << 20
+
 // Check hash-checks pieces (all of them when pieces is nil) and calls fn with
 // each result, from the calling goroutine, in no particular order. One
 // goroutine reads the pieces in ascending order, so each file is read
@@ -128,7 +131,9 @@ func (s *Store) Check(ctx context.Context, pieces []int, fn func(i int, ok bool)
 		i  int
 		ok bool
 	}
-	workers := runtime.GOMAXPROCS(0)
+	// One hasher per core, with the buffers in flight bounded to about
+	// checkMemory bytes however large the pieces.
+	workers := max(1, min(runtime.GOMAXPROCS(0), int(checkMemory/s.pieceLength)-2))
 	g, ctx := errgroup.WithContext(ctx)
 	jobs := make(chan job, workers)
 	results := make(chan result, workers)

@@ -66,8 +66,8 @@ func (s *Store) sync() error {
 
 func (s *Store) syncSlot(i int, name string) error {
 	h, err := s.pool.acquire(i, false, s.opener(name, -1))
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil // the part file was removed
+	if i == s.partSlot && errors.Is(err, fs.ErrNotExist) {
+		return nil // the part file was removed: nothing left to sync
 	}
 	if err != nil {
 		return wrapErr("open", name, err)
@@ -145,6 +145,25 @@ type FileStat struct {
 	Size    int64     // its size on disk, when it exists
 	ModTime time.Time // its modification time, when it exists
 	InPart  bool      // skipped and not on disk: its bytes are in the part file
+}
+
+// PartStat describes the part file (Index -1) for resume data: if it
+// changed or vanished, the pieces shared with skipped files must be checked
+// again.
+func (s *Store) PartStat() (FileStat, error) {
+	if s.closed.Load() {
+		return FileStat{}, ErrClosed
+	}
+	st := FileStat{Index: -1, Path: s.partName}
+	fi, err := s.fsys.Stat(s.partName)
+	if errors.Is(err, fs.ErrNotExist) {
+		return st, nil
+	}
+	if err != nil {
+		return st, &Error{Op: "stat", Path: s.partName, Err: err}
+	}
+	st.Exists, st.Size, st.ModTime = true, fi.Size(), fi.ModTime()
+	return st, nil
 }
 
 // Stat describes every file of the layout as it is on disk now. Pad files
