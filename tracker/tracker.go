@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"net/netip"
 	"net/url"
@@ -153,9 +152,6 @@ type Client struct {
 	// 0). BEP 15 allows 9; three (15+30+60 s) keeps a dead tracker from
 	// holding up the others for an hour.
 	UDPAttempts int
-	// Logger receives debug logs; nil means slog.Default().
-	Logger *slog.Logger
-
 	// resolve looks up host names for the redirect policy; tests replace it.
 	resolve func(ctx context.Context, host string) ([]netip.Addr, error)
 
@@ -196,13 +192,6 @@ func (c *Client) Scrape(ctx context.Context, announceURL string, infoHashes ...[
 		return c.scrapeUDP(ctx, u, infoHashes)
 	}
 	return nil, fmt.Errorf("%w: %q", ErrUnsupportedScheme, u.Scheme)
-}
-
-func (c *Client) logger() *slog.Logger {
-	if c.Logger != nil {
-		return c.Logger
-	}
-	return slog.Default()
 }
 
 func (c *Client) maxResponseSize() int64 {
