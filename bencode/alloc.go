@@ -51,7 +51,7 @@ func (d *decodeState) allocStrings(n int) []string {
 		if n > slabMaxChunk/2 {
 			return make([]string, n)
 		}
-		d.strSlab = make([]string, 0, min(max(2*cap(d.strSlab), slabMinChunk), slabMaxChunk))
+		d.strSlab = make([]string, 0, max(n, min(max(2*cap(d.strSlab), slabMinChunk), slabMaxChunk)))
 	}
 	start := len(d.strSlab)
 	d.strSlab = d.strSlab[:start+n]
@@ -67,7 +67,7 @@ func (d *decodeState) allocAny(n int) []any {
 		if n > slabMaxChunk/2 {
 			return make([]any, n)
 		}
-		d.anySlab = make([]any, 0, min(max(2*cap(d.anySlab), slabMinChunk), slabMaxChunk))
+		d.anySlab = make([]any, 0, max(n, min(max(2*cap(d.anySlab), slabMinChunk), slabMaxChunk)))
 	}
 	start := len(d.anySlab)
 	d.anySlab = d.anySlab[:start+n]

@@ -395,3 +395,40 @@ func TestRawMessageIsCopied(t *testing.T) {
 		t.Errorf("Info = %q after changing the input", v.Info)
 	}
 }
+
+// TestListSizes decodes lists of many sizes, several per call, so that the
+// chunks lists are carved from fill up and overflow in every way.
+func TestListSizes(t *testing.T) {
+	for _, n := range []int{0, 1, 2, 31, 32, 33, 100, 511, 512, 513, 1024, 3000} {
+		strs := make([]string, n)
+		anys := make([]any, n)
+		for i := range strs {
+			strs[i] = strings.Repeat("x", i%50)
+			anys[i] = strs[i]
+		}
+		in := map[string][]string{"a": strs, "b": strs[:n/2], "c": strs}
+		b, err := Marshal(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got map[string][]string
+		if err := Unmarshal(b, &got); err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(in, got); diff != "" {
+			t.Errorf("n=%d: []string mismatch:\n%s", n, diff)
+		}
+		got["a"] = append(got["a"], "appended")
+		if diff := cmp.Diff(in["b"], got["b"]); diff != "" {
+			t.Errorf("n=%d: appending to one list changed another:\n%s", n, diff)
+		}
+		var generic any
+		if err := Unmarshal(b, &generic); err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]any{"a": anys, "b": anys[:n/2:n/2], "c": anys}
+		if diff := cmp.Diff(want, generic); diff != "" {
+			t.Errorf("n=%d: []any mismatch:\n%s", n, diff)
+		}
+	}
+}

@@ -9,14 +9,13 @@ import (
 
 func TestMarshal(t *testing.T) {
 	type tagged struct {
-		B       int    `bencode:"b"`
-		A       string `bencode:"a"`
-		Skip    int    `bencode:"-"`
-		Dash    int    `bencode:"-,"`
-		Omit    string `bencode:"o,omitempty"`
-		Ptr     *int   `bencode:"p"`
-		Any     any    `bencode:"y"`
-		private int
+		B    int    `bencode:"b"`
+		A    string `bencode:"a"`
+		Skip int    `bencode:"-"`
+		Dash int    `bencode:"-,"`
+		Omit string `bencode:"o,omitempty"`
+		Ptr  *int   `bencode:"p"`
+		Any  any    `bencode:"y"`
 	}
 	tests := []struct {
 		in   any
