@@ -1,0 +1,148 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bt-go/bt"
+	"github.com/bt-go/bt/metainfo"
+)
+
+// execute runs the bt command line in-process and returns its error.
+func execute(t *testing.T, ctx context.Context, args ...string) (string, error) {
+	t.Helper()
+	var out bytes.Buffer
+	rootCmd.SetArgs(args)
+	rootCmd.SetOut(&out)
+	rootCmd.SetErr(&out)
+	defer func() {
+		rootCmd.SetOut(nil)
+		rootCmd.SetErr(nil)
+	}()
+	err := rootCmd.ExecuteContext(ctx)
+	return out.String(), err
+}
+
+// seedFixture makes data, a .torrent file for it, and a library client
+// seeding it on 127.0.0.1.
+func seedFixture(t *testing.T) (data, torrentFile string, port int) {
+	t.Helper()
+	dir := t.TempDir()
+	data = filepath.Join(dir, "seed", "pack")
+	for i, n := range []int{123_456, 40_000, 1} {
+		p := filepath.Join(data, string(rune('a'+i))+".bin")
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		b := bytes.Repeat([]byte{byte(i + 1), byte(i * 7)}, n/2+1)[:n]
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mi, err := metainfo.Create(context.Background(), data, metainfo.CreateOptions{PieceLength: 16 << 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := mi.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	torrentFile = filepath.Join(dir, "pack.torrent")
+	if err := os.WriteFile(torrentFile, raw, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mi, _ = metainfo.Parse(raw)
+	c, err := bt.NewClient(bt.Config{ListenAddr: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	if _, err := c.AddTorrent(mi, &bt.TorrentOptions{Dir: filepath.Join(dir, "seed")}); err != nil {
+		t.Fatal(err)
+	}
+	return data, torrentFile, c.Port()
+}
+
+func sameFiles(t *testing.T, want, got string) {
+	t.Helper()
+	ents, err := os.ReadDir(want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range ents {
+		a, _ := os.ReadFile(filepath.Join(want, e.Name()))
+		b, err := os.ReadFile(filepath.Join(got, e.Name()))
+		if err != nil || !bytes.Equal(a, b) {
+			t.Errorf("%s differs (%v)", e.Name(), err)
+		}
+	}
+}
+
+func TestDownloadCommand(t *testing.T) {
+	data, file, port := seedFixture(t)
+	dst := filepath.Join(t.TempDir(), "dl")
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	out, err := execute(t, ctx, "download", "--dir", dst, "--port", "0", "--peer",
+		netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(port)).String(), "--quiet=false", file)
+	if err != nil {
+		t.Fatalf("download: %v\n%s", err, out)
+	}
+	if !strings.Contains(out, "complete") {
+		t.Errorf("output %q does not say complete", out)
+	}
+	sameFiles(t, data, filepath.Join(dst, "pack"))
+}
+
+func TestSeedCommandIncompleteData(t *testing.T) {
+	_, file, _ := seedFixture(t)
+	empty := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	_, err := execute(t, ctx, "seed", "--dir", empty, "--port", "0", file)
+	if err == nil || !strings.Contains(err.Error(), "only 0 of") {
+		t.Fatalf("seed of missing data: %v", err)
+	}
+}
+
+func TestDownloadErrors(t *testing.T) {
+	_, file, _ := seedFixture(t)
+	ln, err := net.Listen("tcp", ":0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	busy := ln.Addr().(*net.TCPAddr).Port
+	notDir := filepath.Join(t.TempDir(), "file")
+	os.WriteFile(notDir, []byte("x"), 0o644)
+	garbage := filepath.Join(t.TempDir(), "bad.torrent")
+	os.WriteFile(garbage, []byte("not bencode"), 0o644)
+	ctx := context.Background()
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"download", "--bogus", file}, "unknown flag: --bogus"},
+		{[]string{"download", "--dir", t.TempDir(), "--port", "0", filepath.Join(t.TempDir(), "missing.torrent")}, "no such file"},
+		{[]string{"download", "--dir", t.TempDir(), "--port", "0", garbage}, "bad.torrent"},
+		{[]string{"download", "--dir", notDir, "--port", "0", file}, "not a directory"},
+		{[]string{"download", "--dir", t.TempDir(), "--port", itoa(busy), file}, "already in use"},
+		{[]string{"download", "--dir", t.TempDir(), "--port", "0", "--peer", "nonsense", file}, "not a HOST:PORT"},
+	} {
+		_, err := execute(t, ctx, c.args...)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%v: error %v, want %q", c.args, err, c.want)
+		}
+		if err != nil && strings.Count(err.Error(), "\n") > 0 {
+			t.Errorf("%v: error spans lines: %q", c.args, err)
+		}
+	}
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }

@@ -1,0 +1,26 @@
+package main
+
+import (
+	"github.com/spf13/cobra"
+)
+
+func init() { rootCmd.AddCommand(newSeedCmd()) }
+
+func newSeedCmd() *cobra.Command {
+	var f transferFlags
+	cmd := &cobra.Command{
+		Use:   "seed [--dir DIR] [--port N] [--peer HOST:PORT]... FILE.torrent",
+		Short: "Check a torrent's data and seed it until interrupted",
+		Long: `Seed hash-checks the torrent's data in DIR and, if it is all there,
+uploads it to peers that connect to --port and to the --peer addresses until
+interrupted (Ctrl-C).`,
+		Example: `  bt seed --dir ~/shared --port 6881 photos.torrent`,
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runTransfer(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), "seed", args[0], &f, true, true)
+		},
+	}
+	f.register(cmd)
+	cmd.Flags().BoolVarP(&f.quiet, "quiet", "q", false, "print nothing but errors")
+	return cmd
+}

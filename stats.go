@@ -1,0 +1,180 @@
+package bt
+
+import (
+	"fmt"
+	"net/netip"
+	"path/filepath"
+	"time"
+)
+
+// Stats is a snapshot of a torrent's progress and transfer.
+type Stats struct {
+	State      State
+	Pieces     int   // pieces verified
+	NumPieces  int   // pieces in the torrent (0 before metadata)
+	Size       int64 // bytes in the torrent
+	Left       int64 // wanted bytes still missing (-1 before metadata)
+	Downloaded int64 // payload bytes received
+	Uploaded   int64 // payload bytes sent
+	// DownloadRate and UploadRate are recent payload rates in bytes/s.
+	DownloadRate, UploadRate float64
+	Peers                    int // connected peers
+	Complete                 bool
+	Checking                 bool
+}
+
+// Stats returns a snapshot of the torrent's progress.
+func (t *Torrent) Stats() Stats {
+	var s Stats
+	t.call(func() {
+		s.State = t.state
+		s.Downloaded, s.Uploaded = t.downloaded.Load(), t.uploaded.Load()
+		s.Peers = len(t.peers)
+		for p := range t.peers {
+			s.DownloadRate += p.downRate.value
+			s.UploadRate += p.upRate.value
+		}
+		s.Complete = t.completed
+		s.Checking = t.checking
+		s.Left = t.left()
+		if m := t.meta.Load(); m != nil {
+			s.NumPieces = m.layout.NumPieces
+			s.Size = m.layout.TotalLength
+			s.Pieces = t.have.Load().Count()
+		}
+	})
+	return s
+}
+
+// PeerFlags describe a connection, like the flags column of other clients.
+type PeerFlags struct {
+	Incoming       bool // the peer connected to us
+	AmChoking      bool // we choke it
+	AmInterested   bool // we want data from it
+	PeerChoking    bool // it chokes us
+	PeerInterested bool // it wants data from us
+	Snubbed        bool // it has not sent us a block for a minute despite requests
+	Fast           bool // both sides speak the fast extension (BEP 6)
+	Extended       bool // both sides speak the extension protocol (BEP 10)
+	Seed           bool // it has every piece
+}
+
+// String renders the flags compactly: "I" incoming, "d"/"D" we are
+// interested and choked/unchoked, "u"/"U" it is interested and
+// choked/unchoked, "S" snubbed, "F" fast, "E" extended, "s" seed.
+func (f PeerFlags) String() string {
+	s := ""
+	add := func(ok bool, c string) {
+		if ok {
+			s += c
+		}
+	}
+	add(f.Incoming, "I")
+	add(f.AmInterested && f.PeerChoking, "d")
+	add(f.AmInterested && !f.PeerChoking, "D")
+	add(f.PeerInterested && f.AmChoking, "u")
+	add(f.PeerInterested && !f.AmChoking, "U")
+	add(f.Snubbed, "S")
+	add(f.Fast, "F")
+	add(f.Extended, "E")
+	add(f.Seed, "s")
+	return s
+}
+
+// PeerInfo describes a connected peer: the seed's peers().
+type PeerInfo struct {
+	Addr   netip.AddrPort
+	PeerID [20]byte
+	Client string // from the peer id, e.g. "libtorrent 2.0.8.0"
+	Flags  PeerFlags
+	// DownloadRate and UploadRate are payload rates from and to the peer.
+	DownloadRate, UploadRate float64
+	Downloaded, Uploaded     int64
+	Progress                 float64 // fraction of the pieces it has
+	Requests                 int     // our outstanding requests to it
+	Connected                time.Time
+}
+
+// Peers lists the connected peers.
+func (t *Torrent) Peers() []PeerInfo {
+	var out []PeerInfo
+	t.call(func() {
+		for p := range t.peers {
+			pi := PeerInfo{
+				Addr: p.addr, PeerID: p.peerID, Client: p.client,
+				Flags: PeerFlags{
+					Incoming: p.incoming, AmChoking: p.amChoking, AmInterested: p.amInterested,
+					PeerChoking: p.peerChoking, PeerInterested: p.peerInterested, Snubbed: p.snubbed,
+					Fast: p.conn.SupportsFast(), Extended: p.conn.SupportsExtended(), Seed: p.seed,
+				},
+				DownloadRate: p.downRate.value, UploadRate: p.upRate.value,
+				Downloaded: p.downloaded, Uploaded: p.uploadedA.Load(),
+				Requests: len(p.reqs), Connected: p.connectedAt,
+			}
+			if p.seed {
+				pi.Progress = 1
+			} else if p.has.Len() > 0 {
+				pi.Progress = float64(p.has.Count()) / float64(p.has.Len())
+			}
+			out = append(out, pi)
+		}
+	})
+	return out
+}
+
+// File describes one file of a torrent: the seed's files().
+type File struct {
+	Index    int
+	Path     string // absolute path on disk
+	Length   int64
+	Priority int // 0: not downloaded; higher first. Default 1.
+	Pad      bool
+}
+
+// Files lists the torrent's files (nil before metadata). Pad files are
+// included (marked Pad) so that indices match the torrent's file list.
+func (t *Torrent) Files() []File {
+	var out []File
+	t.call(func() {
+		m := t.meta.Load()
+		if m == nil {
+			return
+		}
+		for i, fe := range m.layout.Files {
+			f := File{Index: i, Length: fe.Length, Pad: fe.Pad, Priority: 1}
+			if i < len(t.filePrio) {
+				f.Priority = t.filePrio[i]
+			}
+			if !fe.Pad {
+				f.Path = filepath.Join(append([]string{t.dir}, fe.Path...)...)
+			}
+			out = append(out, f)
+		}
+	})
+	return out
+}
+
+// SetFilePriority sets the priority of file i: 0 skips it, higher values
+// are downloaded first. It takes effect at once.
+func (t *Torrent) SetFilePriority(i, prio int) error {
+	var err error
+	if e := t.call(func() {
+		if t.meta.Load() == nil {
+			err = fmt.Errorf("bt: no metadata yet")
+			return
+		}
+		if i < 0 || i >= len(t.filePrio) {
+			err = fmt.Errorf("bt: file index %d out of range [0,%d)", i, len(t.filePrio))
+			return
+		}
+		t.filePrio[i] = max(prio, 0)
+		t.applyPriorities()
+		t.checkComplete()
+		for p := range t.peers {
+			t.fillRequests(p)
+		}
+	}); e != nil {
+		return e
+	}
+	return err
+}
