@@ -220,6 +220,10 @@ type Conn struct {
 	upRate   meter
 	downRate meter
 
+	// Writer-owned scratch.
+	iov  [][]byte
+	wbuf net.Buffers
+
 	// Reader-owned scratch.
 	hdr    [13]byte
 	msg    Message
@@ -248,10 +252,17 @@ type Conn struct {
 	deferred      []completion
 	out           []byte
 	outPayload    int
+	outBlocks     []outBlock // piece data queued after out[:end]
 	exts          []Extension
 	peerExt       *ExtendedHandshake
 	peerExtIDs    map[string]int
 	ourExtendedHS *ExtendedHandshake
+}
+
+// outBlock is the data of a queued piece message: it follows out[:end].
+type outBlock struct {
+	end   int
+	block []byte // from getBlock
 }
 
 // completion is a request completion or event waiting to be delivered.

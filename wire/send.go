@@ -13,8 +13,6 @@ var (
 	// ErrNotRequested: Piece answered a request the peer does not have
 	// pending (it canceled it, or we choked it meanwhile).
 	ErrNotRequested = errors.New("wire: no such pending request from the peer")
-	// ErrDuplicateRequest: the same block is already requested.
-	ErrDuplicateRequest = errors.New("wire: block already requested")
 )
 
 // Messages are queued under c.mu and written by the writer goroutine, which
@@ -144,6 +142,8 @@ func (c *Conn) Bitfield(b bitfield.Bitfield) error {
 // is pooled): copy it to keep it. Whether or not done is nil, the block
 // also reaches the Handler as a piece Message. Requesting while choked
 // fails with ErrChoked unless the piece is in the peer's allowed-fast set.
+// Requesting a block already outstanding is not checked (it would cost a
+// scan per request): each request is answered by the next matching piece.
 func (c *Conn) Request(index, begin, length int, done func(block []byte, err error)) error {
 	r := Request{index, begin, length}
 	c.mu.Lock()
@@ -160,9 +160,6 @@ func (c *Conn) Request(index, begin, length int, done func(block []byte, err err
 	}
 	if c.peerChoking && !(c.fast && containsInt(c.peerFast, index)) {
 		return fmt.Errorf("wire: request %v: %w", r, ErrChoked)
-	}
-	if c.requests.find(r) >= 0 {
-		return fmt.Errorf("wire: request %v: %w", r, ErrDuplicateRequest)
 	}
 	if c.requests.n == 0 {
 		c.headSince = c.now()
@@ -214,7 +211,15 @@ func (c *Conn) Piece(index, begin int, block []byte) error {
 		return fmt.Errorf("wire: piece %v: %w", r, ErrNotRequested)
 	}
 	c.peerRequests = append(c.peerRequests[:i], c.peerRequests[i+1:]...)
-	c.appendFrame(MsgPiece, 2, block, uint32(index), uint32(begin))
+	c.out = binary.BigEndian.AppendUint32(c.out, uint32(9+len(block)))
+	c.out = append(c.out, byte(MsgPiece))
+	c.out = binary.BigEndian.AppendUint32(c.out, uint32(index))
+	c.out = binary.BigEndian.AppendUint32(c.out, uint32(begin))
+	// The block goes into a pooled buffer written by writev after the
+	// header: no copy into the growing output buffer.
+	b := getBlock(len(block))
+	copy(b, block)
+	c.outBlocks = append(c.outBlocks, outBlock{end: len(c.out), block: b[:len(block)]})
 	c.outPayload += len(block)
 	c.signal()
 	return nil

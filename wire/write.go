@@ -6,7 +6,7 @@ import (
 )
 
 // maxIdleBuffer is the capacity above which the writer drops its spare
-// buffer instead of keeping it for the next batch.
+// buffer when a batch uses little of it, so idle connections stay small.
 const maxIdleBuffer = 1 << 20
 
 // writeLoop is the connection's writer goroutine. It writes everything
@@ -16,6 +16,7 @@ func (c *Conn) writeLoop(start time.Duration) {
 	defer close(c.writerDone)
 	lastSend := start
 	var buf []byte
+	var blocks []outBlock
 	var pending []completion
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
@@ -41,6 +42,7 @@ func (c *Conn) writeLoop(start time.Duration) {
 			c.deferred = append(c.deferred, completion{req: r.Request, done: r.done, err: ErrTimeout, event: EventTimeout})
 		}
 		buf, c.out = c.out, buf[:0]
+		blocks, c.outBlocks = c.outBlocks, blocks[:0]
 		payload := c.outPayload
 		c.outPayload = 0
 		pending, c.deferred = c.deferred, pending[:0]
@@ -53,19 +55,19 @@ func (c *Conn) writeLoop(start time.Duration) {
 			return
 		}
 		if len(buf) > 0 {
-			if _, err := c.rwc.Write(buf); err != nil {
+			if err := c.write(buf, blocks); err != nil {
 				c.closeWith(fmt.Errorf("wire: writing: %w", err))
 				return
 			}
 			lastSend = c.now()
-			c.stats.protoUp.Add(uint64(len(buf) - payload))
+			c.stats.protoUp.Add(uint64(len(buf)))
 			c.stats.payloadUp.Add(uint64(payload))
 			if payload > 0 {
 				c.upRate.add(lastSend, payload)
 			}
 		}
-		if cap(buf) > maxIdleBuffer {
-			buf = nil
+		if cap(buf) > maxIdleBuffer && len(buf) < cap(buf)/8 {
+			buf = nil // traffic fell: let a smaller buffer grow again
 		}
 		if len(pending) > 0 || payload > 0 {
 			c.cbMu.Lock()
@@ -98,4 +100,34 @@ func (c *Conn) nextDeadline(now, lastSend time.Duration, sending bool) time.Dura
 		next = min(next, c.headSince+c.timeout)
 	}
 	return next
+}
+
+// write writes buf with the queued blocks spliced in, in one writev when
+// the stream supports it (a TCP connection), and recycles the blocks.
+func (c *Conn) write(buf []byte, blocks []outBlock) error {
+	if len(blocks) == 0 {
+		_, err := c.rwc.Write(buf)
+		return err
+	}
+	iov := c.iov[:0]
+	prev := 0
+	for _, b := range blocks {
+		if b.end > prev {
+			iov = append(iov, buf[prev:b.end])
+		}
+		iov = append(iov, b.block)
+		prev = b.end
+	}
+	if prev < len(buf) {
+		iov = append(iov, buf[prev:])
+	}
+	c.wbuf = iov
+	_, err := c.wbuf.WriteTo(c.rwc)
+	for i := range blocks {
+		putBlock(blocks[i].block)
+		blocks[i] = outBlock{}
+	}
+	clear(iov)
+	c.iov = iov[:0]
+	return err
 }
