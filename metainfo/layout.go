@@ -3,7 +3,6 @@ package metainfo
 import (
 	"sort"
 	"strconv"
-	"strings"
 )
 
 // Layout maps the torrent's byte stream onto pieces and files: the files
@@ -112,6 +111,12 @@ func newLayout(info *Info, name string, windows bool) *Layout {
 		l.TotalLength = info.Length
 	} else {
 		l.Files = make([]FileEntry, len(info.Files))
+		// One backing array for every path: the name plus each element.
+		n := 0
+		for i := range info.Files {
+			n += 1 + max(len(info.Files[i].Path), 2)
+		}
+		elems := make([]string, 0, n)
 		var off int64
 		for i := range info.Files {
 			f := &info.Files[i]
@@ -119,11 +124,14 @@ func newLayout(info *Info, name string, windows bool) *Layout {
 			if fe.Symlink {
 				fe.Length = 0
 			}
+			start := len(elems)
+			elems = append(elems, name)
 			if fe.Pad && len(f.Path) == 0 {
-				fe.Path = []string{name, ".pad", strconv.FormatInt(f.Length, 10)}
+				elems = append(elems, ".pad", strconv.FormatInt(f.Length, 10))
 			} else {
-				fe.Path = append([]string{name}, sanitizePath(f.Path, windows)...)
+				elems = appendSanitized(elems, f.Path, windows)
 			}
+			fe.Path = elems[start:len(elems):len(elems)]
 			off += fe.Length
 			l.Files[i] = fe
 		}
@@ -139,45 +147,55 @@ func newLayout(info *Info, name string, windows bool) *Layout {
 // dedupe renames files whose path repeats an earlier file's path or names
 // a directory that holds another file: "a.txt" becomes "a.1.txt", then
 // "a.2.txt", and so on. Pad files take no part: they are never on disk.
+// Directories are numbered nodes, so the work is linear in the paths' size
+// however deep or repetitive they are.
 func dedupe(files []FileEntry) {
-	dirs := make(map[string]struct{})
+	type key struct {
+		dir  int // the parent directory's node number; 0 is the top
+		name string
+	}
+	dirs := make(map[key]int)
+	parent := make([]int, len(files))
 	for i := range files {
 		if files[i].Pad {
 			continue
 		}
 		p := files[i].Path
-		for k := 1; k < len(p); k++ {
-			dirs[strings.Join(p[:k], "/")] = struct{}{}
+		d := 0
+		for _, e := range p[:len(p)-1] {
+			k := key{d, e}
+			n, ok := dirs[k]
+			if !ok {
+				n = len(dirs) + 1
+				dirs[k] = n
+			}
+			d = n
 		}
+		parent[i] = d
 	}
-	used := make(map[string]struct{}, len(files))
-	next := make(map[string]int) // per clashing path, the next suffix to try
-	taken := func(k string) bool {
-		_, f := used[k]
-		_, d := dirs[k]
-		return f || d
+	used := make(map[key]bool, len(files))
+	next := make(map[key]int) // per clashing path, the next suffix to try
+	taken := func(k key) bool {
+		_, isDir := dirs[k]
+		return used[k] || isDir
 	}
 	for i := range files {
 		if files[i].Pad {
 			continue
 		}
 		p := files[i].Path
-		key := strings.Join(p, "/")
-		if taken(key) {
-			orig := key
-			last := p[len(p)-1]
-			dir := strings.Join(p[:len(p)-1], "/")
+		k := key{parent[i], p[len(p)-1]}
+		if taken(k) {
+			orig := k
 			for n := next[orig] + 1; ; n++ {
-				cand := renamed(last, n)
-				key = dir + "/" + cand
-				if !taken(key) {
+				k.name = renamed(orig.name, n)
+				if !taken(k) {
 					next[orig] = n
-					p = append(p[:len(p)-1:len(p)-1], cand)
 					break
 				}
 			}
-			files[i].Path = p
+			files[i].Path = append(p[:len(p)-1:len(p)-1], k.name)
 		}
-		used[key] = struct{}{}
+		used[k] = true
 	}
 }

@@ -127,16 +127,21 @@ func shorten(e string, n int) string {
 // sanitizePath returns the safe relative elements for a file's path inside
 // the torrent; an empty result becomes ["_"].
 func sanitizePath(p []string, windows bool) []string {
-	out := make([]string, 0, len(p))
+	return appendSanitized(make([]string, 0, len(p)), p, windows)
+}
+
+// appendSanitized appends the safe elements of p to dst, or "_" if none.
+func appendSanitized(dst, p []string, windows bool) []string {
+	n := len(dst)
 	for _, e := range p {
 		if s := sanitizeElement(e, windows); s != "" {
-			out = append(out, s)
+			dst = append(dst, s)
 		}
 	}
-	if len(out) == 0 {
-		out = append(out, "_")
+	if len(dst) == n {
+		dst = append(dst, "_")
 	}
-	return out
+	return dst
 }
 
 // renamed returns name with ".n" inserted before its extension:

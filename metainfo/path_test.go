@@ -98,3 +98,18 @@ func TestDedupeManyClashes(t *testing.T) {
 		t.Fatalf("last file at %q", got)
 	}
 }
+
+// TestDeepPath: a path of many elements costs time linear in its size.
+func TestDeepPath(t *testing.T) {
+	deep := make([]any, 200_000)
+	for i := range deep {
+		deep[i] = "a"
+	}
+	m, err := Parse(torrent(t, multiInfo(map[string]any{"path": deep}, map[string]any{"path": deep[:1000]}), nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l := m.Info.Layout(); len(l.Files[0].Path) != 200_001 || l.Files[1].Path[1000] != "a.1" {
+		t.Fatalf("paths of %d and %d elements, last %q", len(l.Files[0].Path), len(l.Files[1].Path), l.Files[1].Path[1000])
+	}
+}
