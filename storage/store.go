@@ -94,6 +94,9 @@ func Open(dir string, layout *metainfo.Layout, pieceHashes func(i int) [20]byte,
 	if err := checkLayout(layout); err != nil {
 		return nil, err
 	}
+	if pieceHashes == nil {
+		return nil, errors.New("storage: nil piece hashes")
+	}
 	fsys := opts.fsys
 	if fsys == nil {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -128,7 +131,7 @@ func Open(dir string, layout *metainfo.Layout, pieceHashes func(i int) [20]byte,
 	s.partName = opts.PartFile
 	if s.partName == "" {
 		h := opts.InfoHash
-		if h == ([20]byte{}) && s.numPieces > 0 && pieceHashes != nil {
+		if h.IsZero() && s.numPieces > 0 {
 			h = pieceHashes(0)
 		}
 		s.partName = "." + hex.EncodeToString(h[:]) + ".parts"
@@ -237,7 +240,8 @@ func (s *Store) ReadAt(p []byte, off int64) (int, error) {
 
 // WriteAt writes p at torrent offset off, creating files (and their
 // directories) as needed. Bytes that fall in pad files are dropped; bytes of
-// a skipped file that is not on disk go to the part file.
+// a skipped file that is not on disk go to the part file. Bytes past the
+// torrent's end are not written and give io.EOF.
 func (s *Store) WriteAt(p []byte, off int64) (int, error) {
 	return s.io(p, off, true)
 }
