@@ -15,6 +15,8 @@ const (
 	maxAllowedFast = 32
 	maxSuggested   = 16
 	refillBatch    = 8
+	// endGameRequests bounds a peer's pipeline in the end game.
+	endGameRequests = 6
 )
 
 // addConn adopts a connection whose handshake is done (dialled or
@@ -361,6 +363,11 @@ func (t *Torrent) fillRequests(p *peer) {
 		return
 	}
 	target := t.pipeline(p)
+	if t.pick.EndGame() {
+		// Every piece is started: what is left to pick is mostly blocks
+		// already asked of others. Keep duplicates few.
+		target = min(target, endGameRequests)
+	}
 	n := target - len(p.reqs)
 	if n <= 0 || len(p.reqs) > 0 && n < min(refillBatch, target/2) {
 		return
