@@ -144,3 +144,40 @@ func TestCheckCancel(t *testing.T) {
 		t.Fatalf("Check = %v after %d pieces; want context.Canceled", err, n)
 	}
 }
+
+// TestCloseDuringIO closes the store while goroutines read and write: each
+// call succeeds or fails with ErrClosed, and nothing panics or leaks.
+func TestCloseDuringIO(t *testing.T) {
+	l := makeLayout(128, fspec{path: "t/a", length: 1000}, fspec{path: "t/b", length: 1000})
+	data, hashes := torrentData(t, l, 17)
+	s, err := Open(t.TempDir(), l, hashes, Options{MaxOpenFiles: 1})
+	must(t, err)
+	var wg sync.WaitGroup
+	errc := make(chan error, 64)
+	for w := range 4 {
+		wg.Go(func() {
+			for k := range 200 {
+				i := (w + k) % l.NumPieces
+				var err error
+				if k%2 == 0 {
+					err = s.WritePiece(i, piece(l, data, i))
+				} else {
+					err = s.ReadBlock(i, 0, make([]byte, 16))
+				}
+				if err != nil && !errors.Is(err, ErrClosed) && !errors.Is(err, ErrNotPresent) {
+					errc <- err
+					return
+				}
+			}
+		})
+	}
+	must(t, s.Close())
+	wg.Wait()
+	close(errc)
+	for err := range errc {
+		t.Error(err)
+	}
+	if err := s.Sync(); !errors.Is(err, ErrClosed) {
+		t.Errorf("Sync after Close = %v; want ErrClosed", err)
+	}
+}

@@ -70,6 +70,12 @@ func (p *pool) acquire(i int, write bool, open opener) (*handle, error) {
 	}
 	f, writable, err := open(write)
 	if err != nil {
+		p.mu.Lock()
+		shut := p.shut
+		p.mu.Unlock()
+		if shut {
+			return nil, ErrClosed // the directory was closed under us
+		}
 		return nil, err
 	}
 	h := &handle{f: f, slot: i, writable: writable, refs: 1}
