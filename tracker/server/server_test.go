@@ -1,0 +1,198 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/netip"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/bt-go/bt/tracker"
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+// running is a Server listening on loopback for one test.
+type running struct {
+	*Server
+	http, udp string // announce URLs
+	mu        sync.Mutex
+	clock     time.Time
+}
+
+func start(t *testing.T, cfg Config, host string) *running {
+	t.Helper()
+	s := New(cfg)
+	r := &running{Server: s, clock: time.Now()}
+	s.now = func() time.Time { r.mu.Lock(); defer r.mu.Unlock(); return r.clock }
+	ln, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
+	if err != nil {
+		t.Skipf("no %s: %v", host, err)
+	}
+	pc, err := net.ListenPacket("udp", net.JoinHostPort(host, "0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.http = "http://" + ln.Addr().String() + "/announce"
+	r.udp = "udp://" + pc.LocalAddr().String() + "/announce"
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(ctx, ln, pc) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+	})
+	return r
+}
+
+func (r *running) advance(d time.Duration) {
+	r.mu.Lock()
+	r.clock = r.clock.Add(d)
+	r.mu.Unlock()
+}
+
+func hash(i int) [20]byte { return [20]byte{byte(i >> 8), byte(i), 0xbb} }
+
+func peerID(i int) [20]byte {
+	var id [20]byte
+	copy(id[:], fmt.Sprintf("-BT0001-%012d", i))
+	return id
+}
+
+func announce(t *testing.T, c *tracker.Client, url string, ih [20]byte, id, port int, left int64, ev tracker.Event) *tracker.AnnounceResponse {
+	t.Helper()
+	resp, err := c.Announce(context.Background(), url, tracker.AnnounceRequest{
+		InfoHash: ih, PeerID: peerID(id), Port: uint16(port), Left: left, Event: ev,
+	})
+	if err != nil {
+		t.Fatalf("announce to %s: %v", url, err)
+	}
+	return resp
+}
+
+func TestAnnounceAndScrape(t *testing.T) {
+	for _, host := range []string{"127.0.0.1", "::1"} {
+		for _, proto := range []string{"http", "udp"} {
+			t.Run(host+"/"+proto, func(t *testing.T) {
+				r := start(t, Config{Interval: 10 * time.Minute}, host)
+				url := r.http
+				if proto == "udp" {
+					url = r.udp
+				}
+				c := &tracker.Client{UDPTimeout: time.Second}
+				ih := hash(1)
+				first := announce(t, c, url, ih, 1, 7001, 0, tracker.EventStarted)
+				if len(first.Peers) != 0 || first.Complete != 1 || first.Incomplete != 0 {
+					t.Errorf("first announce: %+v", first)
+				}
+				if first.Interval != 10*time.Minute {
+					t.Errorf("interval %v", first.Interval)
+				}
+				second := announce(t, c, url, ih, 2, 7002, 100, tracker.EventStarted)
+				want := netip.AddrPortFrom(netip.MustParseAddr(host), 7001)
+				if !slices.Equal(second.Peers, []netip.AddrPort{want}) || second.Complete != 1 || second.Incomplete != 1 {
+					t.Errorf("second announce: %+v, want peer %v", second, want)
+				}
+				// The seed asks again: it hears of the leecher.
+				again := announce(t, c, url, ih, 1, 7001, 0, tracker.EventNone)
+				if len(again.Peers) != 1 || again.Peers[0].Port() != 7002 {
+					t.Errorf("seed's reannounce: %+v", again)
+				}
+				announce(t, c, url, ih, 2, 7002, 0, tracker.EventCompleted)
+				res, err := c.Scrape(context.Background(), url, ih, hash(2))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if res[ih] != (tracker.ScrapeResult{Complete: 2, Downloaded: 1}) || res[hash(2)] != (tracker.ScrapeResult{}) {
+					t.Errorf("scrape: %+v", res)
+				}
+				announce(t, c, url, ih, 2, 7002, 0, tracker.EventStopped)
+				if _, peers := r.Stats(); peers != 1 {
+					t.Errorf("%d peers after a stop, want 1", peers)
+				}
+			})
+		}
+	}
+}
+
+func TestExpiry(t *testing.T) {
+	r := start(t, Config{Interval: time.Minute}, "127.0.0.1")
+	c := &tracker.Client{}
+	announce(t, c, r.http, hash(1), 1, 7001, 5, tracker.EventStarted)
+	announce(t, c, r.http, hash(2), 1, 7001, 5, tracker.EventStarted)
+	r.advance(90 * time.Second)
+	announce(t, c, r.http, hash(1), 1, 7001, 5, tracker.EventNone)
+	r.advance(60 * time.Second) // hash(2)'s peer is 150 s old, past 2×interval
+	r.Expire()
+	if torrents, peers := r.Stats(); torrents != 1 || peers != 1 {
+		t.Errorf("after expiry: %d torrents, %d peers; want 1, 1", torrents, peers)
+	}
+	r.advance(10 * time.Minute)
+	r.Expire()
+	if torrents, peers := r.Stats(); torrents != 0 || peers != 0 {
+		t.Errorf("after expiry: %d torrents, %d peers; want none", torrents, peers)
+	}
+}
+
+// TestFloodFromOneAddress: one address announcing many torrents and ports
+// stays within its caps, and another address is still served.
+func TestFloodFromOneAddress(t *testing.T) {
+	s := New(Config{MaxEntriesPerIP: 100, MaxPeersPerIP: 4, RequestsPerSecond: 1e9, Burst: 1 << 30})
+	flooder := netip.MustParseAddr("192.0.2.1")
+	for i := range 5000 {
+		s.store.announce(announceArgs{infoHash: hash(i % 1000), addr: netip.AddrPortFrom(flooder, uint16(1+i)), left: 1, numWant: 50}, s.now())
+	}
+	torrents, peers := s.Stats()
+	if peers > 100 || torrents > 100 {
+		t.Fatalf("flood stored %d peers in %d torrents, want at most 100", peers, torrents)
+	}
+	// Per torrent, a new port replaces the oldest entry of a full address.
+	for i := range 10 {
+		s.store.announce(announceArgs{infoHash: hash(5000), addr: netip.AddrPortFrom(netip.MustParseAddr("192.0.2.2"), uint16(1+i)), left: 1}, s.now().Add(time.Duration(i)*time.Second))
+	}
+	got := s.store.scrape([][20]byte{hash(5000)})[0]
+	if got.incomplete != 4 {
+		t.Errorf("%d entries for one address in one torrent, want 4", got.incomplete)
+	}
+	other := s.store.announce(announceArgs{infoHash: hash(5), addr: netip.MustParseAddrPort("198.51.100.9:1"), left: 1, numWant: 500}, s.now())
+	if other.incomplete == 0 {
+		t.Errorf("another address was not stored")
+	}
+}
+
+func TestRateLimit(t *testing.T) {
+	r := start(t, Config{RequestsPerSecond: 0.001, Burst: 3}, "127.0.0.1")
+	c := &tracker.Client{UDPTimeout: 50 * time.Millisecond, UDPAttempts: 1}
+	for i := range 3 {
+		announce(t, c, r.http, hash(1), i, 7000+i, 5, tracker.EventStarted)
+	}
+	_, err := c.Announce(context.Background(), r.http, tracker.AnnounceRequest{InfoHash: hash(1), PeerID: peerID(9), Port: 9})
+	if fe, ok := err.(*tracker.FailureError); !ok || fe.Reason != errRateLimited.Error() {
+		t.Errorf("4th announce: %v, want rate limited", err)
+	}
+	// Over UDP, a limited source gets silence.
+	_, err = c.Announce(context.Background(), r.udp, tracker.AnnounceRequest{InfoHash: hash(1), PeerID: peerID(9), Port: 9})
+	if err == nil {
+		t.Errorf("UDP announce over the limit answered")
+	}
+}
+
+func TestAllowList(t *testing.T) {
+	r := start(t, Config{Allow: func(h [20]byte) bool { return h == hash(1) }}, "127.0.0.1")
+	c := &tracker.Client{UDPTimeout: time.Second}
+	for _, url := range []string{r.http, r.udp} {
+		announce(t, c, url, hash(1), 1, 7001, 5, tracker.EventStarted)
+		_, err := c.Announce(context.Background(), url, tracker.AnnounceRequest{InfoHash: hash(2), PeerID: peerID(1), Port: 1})
+		if fe, ok := err.(*tracker.FailureError); !ok || fe.Reason != errNotAllowed.Error() {
+			t.Errorf("%s: unlisted torrent: %v", url, err)
+		}
+	}
+}
