@@ -1,7 +1,10 @@
 package metainfo
 
 import (
+	"context"
 	"fmt"
+	"os"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -67,5 +70,24 @@ func BenchmarkParseMagnet(b *testing.B) {
 		if _, err := ParseMagnet(uri); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkCreate hashes a 64 MiB file (from the page cache after the
+// first run) with one worker and with one per core.
+func BenchmarkCreate(b *testing.B) {
+	p := b.TempDir() + "/data"
+	if err := os.WriteFile(p, pattern(64<<20, 1), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	for _, workers := range []int{1, runtime.GOMAXPROCS(0)} {
+		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) {
+			b.SetBytes(64 << 20)
+			for b.Loop() {
+				if _, err := Create(context.Background(), p, CreateOptions{Workers: workers}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
