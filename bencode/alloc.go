@@ -41,24 +41,8 @@ func (d *decodeState) str(b []byte) string {
 	return unsafe.String(&d.arena[start], n)
 }
 
-// allocStrings returns a []string of length n and capacity n, from the
-// run's slab.
-func (d *decodeState) allocStrings(n int) []string {
-	if n == 0 {
-		return []string{}
-	}
-	if n > cap(d.strSlab)-len(d.strSlab) {
-		if n > slabMaxChunk/2 {
-			return make([]string, n)
-		}
-		d.strSlab = make([]string, 0, max(n, min(max(2*cap(d.strSlab), slabMinChunk), slabMaxChunk)))
-	}
-	start := len(d.strSlab)
-	d.strSlab = d.strSlab[:start+n]
-	return d.strSlab[start : start+n : start+n]
-}
-
-// allocAny is allocStrings for []any.
+// allocAny returns a []any of length n and capacity n, from the run's
+// slab.
 func (d *decodeState) allocAny(n int) []any {
 	if n == 0 {
 		return []any{}
@@ -75,8 +59,10 @@ func (d *decodeState) allocAny(n int) []any {
 }
 
 // decodeStringSlice decodes a list of strings into a value whose type has
-// []string as its underlying type. The elements are gathered on the run's
-// scratch stack and then copied into a slab slice of exactly their number.
+// []string as its underlying type. The elements go straight to the free end
+// of the run's slab (a list of strings holds no nested list that could use
+// the slab meanwhile); if the chunk fills up, the elements so far move to a
+// new one.
 func decodeStringSlice(d *decodeState, v reflect.Value) error {
 	if d.data[d.off] != 'l' {
 		return d.mismatch(v.Type())
@@ -85,7 +71,7 @@ func decodeStringSlice(d *decodeState, v reflect.Value) error {
 		return err
 	}
 	d.off++
-	base := len(d.strStack)
+	start := len(d.strSlab)
 	for {
 		if d.off >= len(d.data) {
 			return d.eof()
@@ -94,25 +80,36 @@ func decodeStringSlice(d *decodeState, v reflect.Value) error {
 		if c == 'e' {
 			break
 		}
+		s := ""
 		if c-'0' > 9 {
 			if err := d.mismatch(v.Type().Elem()); err != nil {
 				return err
 			}
-			d.strStack = append(d.strStack, "")
-			continue
+		} else {
+			b, err := d.readString()
+			if err != nil {
+				return err
+			}
+			s = d.str(b)
 		}
-		b, err := d.readString()
-		if err != nil {
-			return err
+		if len(d.strSlab) == cap(d.strSlab) {
+			n := len(d.strSlab) - start
+			chunk := make([]string, n, max(2*n, min(max(2*cap(d.strSlab), slabMinChunk), slabMaxChunk)))
+			copy(chunk, d.strSlab[start:])
+			clear(d.strSlab[start:]) // the old chunk must not keep these alive
+			d.strSlab = chunk
+			start = 0
 		}
-		d.strStack = append(d.strStack, d.str(b))
+		d.strSlab = append(d.strSlab, s)
 	}
 	d.off++
 	d.depth--
-	list := d.allocStrings(len(d.strStack) - base)
-	copy(list, d.strStack[base:])
-	clear(d.strStack[base:])
-	d.strStack = d.strStack[:base]
-	*(*[]string)(v.Addr().UnsafePointer()) = list
+	var list []string
+	if n := len(d.strSlab); n > start {
+		list = d.strSlab[start:n:n]
+	} else {
+		list = []string{}
+	}
+	*(*[]string)(unsafe.Pointer(v.UnsafeAddr())) = list
 	return nil
 }

@@ -14,9 +14,10 @@ import (
 // canonical form. See the package documentation for how bencode values map
 // to Go types.
 func Unmarshal(data []byte, v any) error {
-	var d decodeState
-	d.init(data)
-	return d.unmarshalAll(v)
+	d := getDecodeState(data)
+	err := d.unmarshalAll(v)
+	putDecodeState(d)
+	return err
 }
 
 // UnmarshalStrict is like Unmarshal but also rejects input that is not in
@@ -24,10 +25,11 @@ func Unmarshal(data []byte, v any) error {
 // raw bytes), which includes duplicate keys. The error is a *SyntaxError
 // holding the offset of the offending key.
 func UnmarshalStrict(data []byte, v any) error {
-	var d decodeState
-	d.init(data)
+	d := getDecodeState(data)
 	d.strict = true
-	return d.unmarshalAll(v)
+	err := d.unmarshalAll(v)
+	putDecodeState(d)
+	return err
 }
 
 // UnmarshalPrefix decodes the first bencoded value in data into v and
@@ -35,12 +37,30 @@ func UnmarshalStrict(data []byte, v any) error {
 // examined; this is how a BEP 9 metadata message (a dict followed by raw
 // data) is read.
 func UnmarshalPrefix(data []byte, v any) (int, error) {
-	var d decodeState
-	d.init(data)
+	d := getDecodeState(data)
+	defer putDecodeState(d)
 	if err := d.unmarshal(v); err != nil {
 		return 0, err
 	}
 	return d.off, nil
+}
+
+var decodePool = sync.Pool{New: func() any { return new(decodeState) }}
+
+func getDecodeState(data []byte) *decodeState {
+	d := decodePool.Get().(*decodeState)
+	d.init(data)
+	return d
+}
+
+// putDecodeState returns d to the pool, dropping everything that belongs to
+// the values decoded so that later runs neither share nor retain it.
+func putDecodeState(d *decodeState) {
+	*d = decodeState{anyStack: d.anyStack[:0]}
+	if cap(d.anyStack) > 1<<12 {
+		d.anyStack = nil
+	}
+	decodePool.Put(d)
 }
 
 func (d *decodeState) unmarshalAll(v any) error {
@@ -171,6 +191,9 @@ func newDecoder(t reflect.Type, allowAddr bool) decodeFunc {
 	case reflect.Map:
 		if t.Key().Kind() != reflect.String {
 			return mismatchDecoder
+		}
+		if f := fastMapDecoder(t); f != nil {
+			return f
 		}
 		return newMapDecoder(t)
 	case reflect.Struct:

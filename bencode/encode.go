@@ -37,7 +37,7 @@ const maxEncodeDepth = 1000
 type encodeState struct {
 	buf   []byte
 	depth int
-	keys  []string // scratch for sorting map keys
+	keys  []string // scratch for sorting map keys, used as a stack
 }
 
 var encodePool = sync.Pool{New: func() any { return &encodeState{buf: make([]byte, 0, 512)} }}
@@ -183,27 +183,7 @@ func (e *encodeState) encodeAnyList(l []any) error {
 }
 
 func (e *encodeState) encodeAnyMap(m map[string]any) error {
-	if err := e.enter(); err != nil {
-		return err
-	}
-	start := len(e.keys)
-	for k := range m {
-		e.keys = append(e.keys, k)
-	}
-	keys := e.keys[start:]
-	slices.Sort(keys)
-	e.buf = append(e.buf, 'd')
-	for _, k := range keys {
-		e.writeString(k)
-		if err := e.encodeAny(m[k]); err != nil {
-			return err
-		}
-	}
-	e.buf = append(e.buf, 'e')
-	clear(e.keys[start:])
-	e.keys = e.keys[:start]
-	e.depth--
-	return nil
+	return encodeMap(e, m, (*encodeState).encodeAny)
 }
 
 // An encodeFunc appends the encoding of v.
@@ -280,6 +260,9 @@ func newEncoder(t reflect.Type, allowAddr bool) encodeFunc {
 	case reflect.Map:
 		if t.Key().Kind() != reflect.String {
 			return unsupportedEncoder
+		}
+		if f := fastMapEncoder(t); f != nil {
+			return f
 		}
 		return newMapEncoder(t)
 	case reflect.Struct:

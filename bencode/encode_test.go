@@ -3,7 +3,9 @@ package bencode
 import (
 	"bytes"
 	"errors"
+	"io"
 	"math"
+	"strings"
 	"testing"
 )
 
@@ -127,4 +129,49 @@ func (o *oneByteReader) Read(p []byte) (int, error) {
 		return 0, nil
 	}
 	return o.r.Read(p[:1])
+}
+
+func TestDecoderErrors(t *testing.T) {
+	// Offsets count from the start of the stream.
+	dec := NewDecoder(strings.NewReader("i1e i2e"))
+	var n int
+	if err := dec.Decode(&n); err != nil || n != 1 {
+		t.Fatalf("first value: %d, %v", n, err)
+	}
+	var se *SyntaxError
+	if err := dec.Decode(&n); !errors.As(err, &se) || se.Offset != 3 {
+		t.Fatalf("second value: %v, want syntax error at 3", err)
+	}
+
+	dec = NewDecoder(strings.NewReader("d1:bi1e1:ai2ee"))
+	dec.Strict()
+	var m map[string]int
+	if err := dec.Decode(&m); !errors.As(err, &se) || se.Offset != 7 {
+		t.Fatalf("strict: %v, want syntax error at 7", err)
+	}
+
+	dec = NewDecoder(strings.NewReader("llee"))
+	dec.SetMaxDepth(1)
+	var x any
+	if err := dec.Decode(&x); !errors.As(err, &se) || !strings.Contains(se.Msg, "nesting") {
+		t.Fatalf("depth: %v", err)
+	}
+
+	// A claimed length larger than the limit fails without waiting for
+	// (or allocating) the bytes.
+	dec = NewDecoder(io.MultiReader(strings.NewReader("1000000000:abc"), neverReader{}))
+	dec.SetMaxSize(1 << 10)
+	if err := dec.Decode(&x); !errors.As(err, &se) || !strings.Contains(se.Msg, "size limit") {
+		t.Fatalf("size limit: %v", err)
+	}
+}
+
+// neverReader returns endless bytes of a string, as a hostile peer might.
+type neverReader struct{}
+
+func (neverReader) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = 'x'
+	}
+	return len(p), nil
 }

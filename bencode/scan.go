@@ -31,10 +31,10 @@ type decodeState struct {
 	anySlab []any
 	// Scratch stacks for gathering list elements before their number is
 	// known; reused across runs.
-	strStack []string
 	anyStack []any
 }
 
+// init prepares d, fresh or from the pool, to decode data.
 func (d *decodeState) init(data []byte) {
 	d.data = data
 	d.off = 0
@@ -43,7 +43,7 @@ func (d *decodeState) init(data []byte) {
 	d.arena = nil
 	d.strSlab = nil
 	d.anySlab = nil
-	if d.maxDepth == 0 {
+	if d.maxDepth <= 0 {
 		d.maxDepth = DefaultMaxDepth
 	}
 }

@@ -17,6 +17,8 @@ type Decoder struct {
 	strict   bool
 	maxDepth int
 	maxSize  int
+	consumed int64 // bytes of the stream before buf[start]
+	d        decodeState
 }
 
 // NewDecoder returns a Decoder reading from r.
@@ -45,23 +47,41 @@ func (dec *Decoder) Buffered() []byte { return dec.buf[dec.start:] }
 func (dec *Decoder) Decode(v any) error {
 	n, err := dec.next()
 	if err != nil {
-		return err
+		return dec.streamError(err)
 	}
-	var d decodeState
+	d := &dec.d
 	d.maxDepth = dec.maxDepth
 	d.strict = dec.strict
 	d.init(dec.buf[dec.start : dec.start+n])
+	err = d.unmarshalAll(v)
 	dec.start += n
-	return d.unmarshalAll(v)
+	if err != nil {
+		err = dec.streamError(err)
+	}
+	dec.consumed += int64(n)
+	d.init(nil)
+	return err
+}
+
+// streamError turns offsets within the current value into offsets within
+// the stream.
+func (dec *Decoder) streamError(err error) error {
+	switch e := err.(type) {
+	case *SyntaxError:
+		e.Offset += dec.consumed
+	case *UnmarshalTypeError:
+		e.Offset += dec.consumed
+	}
+	return err
 }
 
 // next makes sure one whole value sits at the front of the buffer and
 // returns its length.
 func (dec *Decoder) next() (int, error) {
+	d := &dec.d
 	for {
 		avail := dec.buf[dec.start:]
 		if len(avail) > 0 {
-			var d decodeState
 			d.maxDepth = dec.maxDepth
 			d.strict = dec.strict
 			d.init(avail)
