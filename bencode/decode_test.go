@@ -426,7 +426,7 @@ func TestListSizes(t *testing.T) {
 		if err := Unmarshal(b, &generic); err != nil {
 			t.Fatal(err)
 		}
-		want := map[string]any{"a": anys, "b": anys[:n/2:n/2], "c": anys}
+		want := map[string]any{"a": anys, "b": anys[: n/2 : n/2], "c": anys}
 		if diff := cmp.Diff(want, generic); diff != "" {
 			t.Errorf("n=%d: []any mismatch:\n%s", n, diff)
 		}
