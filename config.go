@@ -58,7 +58,9 @@ type Config struct {
 
 	// MaxBadPieces bans a peer (and its IP address) after it sent data for
 	// this many pieces that failed their hash, when it cannot be blamed
-	// exactly. Default 3. A peer proved to have sent a bad block is banned
+	// exactly. A peer is cleared of a failure once the piece passes and its
+	// blocks prove good, or once another sender of it is proved guilty.
+	// Default 5. A peer proved to have sent a bad block is banned
 	// at once.
 	MaxBadPieces int
 
@@ -99,7 +101,7 @@ func (c Config) withDefaults() Config {
 	setD(&c.DialTimeout, 10*time.Second)
 	setD(&c.HandshakeTimeout, 20*time.Second)
 	setD(&c.IdleTimeout, 3*time.Minute)
-	set(&c.MaxBadPieces, 3)
+	set(&c.MaxBadPieces, 5)
 	if c.Logger == nil {
 		c.Logger = slog.Default().With("component", "bt")
 	}

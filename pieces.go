@@ -111,9 +111,22 @@ func (t *Torrent) handleDisk(r diskResult) {
 		t.emit(Event{Type: EventHashPass, Piece: r.piece})
 		if fp := t.failed[r.piece]; fp != nil {
 			delete(t.failed, r.piece)
+			guilty := map[*peer]bool{}
 			for k, h := range fp.hashes {
 				if k < len(r.blocks) && h != r.blocks[k] && fp.senders[k] != nil {
-					t.ban(fp.senders[k], "sent a corrupt block")
+					guilty[fp.senders[k]] = true
+				}
+			}
+			cleared := map[*peer]bool{}
+			for _, s := range fp.senders {
+				if s != nil && !guilty[s] && !cleared[s] {
+					cleared[s] = true
+					s.badPieces = max(s.badPieces-1, 0) // exonerated
+				}
+			}
+			for s, g := range guilty {
+				if g {
+					t.ban(s, "sent a corrupt block")
 				}
 			}
 		}
@@ -152,6 +165,23 @@ func (t *Torrent) ban(p *peer, why string) {
 		return
 	}
 	t.log.Info("banning peer", "addr", p.addr, "client", p.client, "why", why)
+	// Pieces it helped fail no longer count against the other senders.
+	for _, fp := range t.failed {
+		involved := false
+		for _, s := range fp.senders {
+			involved = involved || s == p
+		}
+		if !involved {
+			continue
+		}
+		seen := map[*peer]bool{p: true}
+		for _, s := range fp.senders {
+			if s != nil && !seen[s] {
+				seen[s] = true
+				s.badPieces = max(s.badPieces-1, 0)
+			}
+		}
+	}
 	t.bannedAddr[p.addr] = true
 	t.bannedID[p.peerID] = true
 	if !p.addr.Addr().IsLoopback() {
