@@ -153,7 +153,6 @@ func newHashProgress(w io.Writer) (func(done, total int64), func()) {
 			}, func() {
 				if bar != nil {
 					_ = bar.Finish()
-					fmt.Fprintln(w)
 				}
 			}
 	}
