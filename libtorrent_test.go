@@ -107,3 +107,34 @@ func TestMagnetFromLibtorrent(t *testing.T) {
 	}
 	peertest.SameFiles(t, src, filepath.Join(dir, "leech", "tree"))
 }
+
+// TestTwoSeeds: bt downloads from a libtorrent seed and a bt seed at once
+// and gets data from both.
+func TestTwoSeeds(t *testing.T) {
+	peertest.RequireLibtorrent(t)
+	dir := t.TempDir()
+	src, mi, file, ih := ltTorrent(t, dir, true, 3<<20, 1<<20)
+	lt := peertest.StartLibtorrent(t, nil)
+	lt.AddTorrent(t, peertest.AddTorrent{TorrentFile: file, SavePath: filepath.Join(dir, "seed"), SeedMode: true})
+	seeder := newTestClient(t, Config{})
+	st, err := seeder.AddTorrent(mi, &TorrentOptions{Dir: filepath.Join(dir, "seed")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitSeeding(t, st, 10*time.Second)
+
+	c := newTestClient(t, Config{})
+	tor, err := c.AddTorrent(mi, &TorrentOptions{Dir: filepath.Join(dir, "leech"),
+		Peers: []netip.AddrPort{ltAddr(t, lt), loopback(seeder.Port())}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitComplete(t, tor, 60*time.Second)
+	peertest.SameFiles(t, src, filepath.Join(dir, "leech", "tree"))
+	fromLT := lt.Status(t, ih).TotalPayloadUpload
+	fromBT := st.Uploaded()
+	t.Logf("libtorrent sent %d bytes, bt sent %d bytes", fromLT, fromBT)
+	if fromLT == 0 || fromBT == 0 {
+		t.Errorf("both seeds should be used: libtorrent sent %d bytes, bt %d", fromLT, fromBT)
+	}
+}
