@@ -6,8 +6,11 @@ import (
 	"crypto/sha1"
 	"errors"
 	"log/slog"
+	"fmt"
 	"sync"
 	"time"
+
+	"github.com/bt-go/bt/metainfo"
 )
 
 // Defaults for FetcherConfig.
@@ -156,6 +159,21 @@ func (f *Fetcher) Wait(ctx context.Context) ([]byte, error) {
 		return nil, ErrClosed
 	}
 	return f.result, nil
+}
+
+// WaitInfo is Wait followed by metainfo.ParseInfo: it returns the parsed
+// info dictionary and its bytes. Metadata that matches the info hash but
+// does not parse is the torrent's fault; the error says so.
+func (f *Fetcher) WaitInfo(ctx context.Context) (*metainfo.Info, []byte, error) {
+	b, err := f.Wait(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	info, err := metainfo.ParseInfo(b)
+	if err != nil {
+		return nil, b, fmt.Errorf("metadata: fetched info dictionary matches the info hash but is invalid: %w", err)
+	}
+	return info, b, nil
 }
 
 // Progress reports how many pieces of the metadata have arrived, out of how

@@ -75,9 +75,12 @@ func TestFetchFromLibtorrent(t *testing.T) {
 	if err := c.Start(wire.Funcs{}); err != nil {
 		t.Fatal(err)
 	}
-	got, err := f.Wait(ctx)
+	parsed, got, err := f.WaitInfo(ctx)
 	if err != nil {
 		t.Fatalf("fetching metadata from libtorrent %s: %v (status %+v)", ihHex, err, lt.Status(t, ihHex))
+	}
+	if parsed.Name != "payload.bin" || parsed.TotalLength() != 16<<20 || parsed.PieceLength != 16<<10 {
+		t.Errorf("parsed info: name %q, length %d, piece length %d", parsed.Name, parsed.TotalLength(), parsed.PieceLength)
 	}
 	t.Logf("fetched %d bytes of metadata in %v", len(got), time.Since(start))
 	if !bytes.Equal(got, info) {
