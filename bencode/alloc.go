@@ -13,7 +13,7 @@ import (
 // does; chunks are bounded in size to keep that cost small.
 const (
 	arenaMinChunk = 512
-	arenaMaxChunk = 32 << 10
+	arenaMaxChunk = 16 << 10
 	arenaMaxStr   = 1 << 10 // longer strings get their own allocation
 	slabMinChunk  = 32
 	slabMaxChunk  = 1 << 10

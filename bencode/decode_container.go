@@ -2,10 +2,23 @@ package bencode
 
 import (
 	"reflect"
+	"sync"
 )
+
+// A sliceScratch is a reusable slice that list elements are decoded into
+// before their number is known; the result is then allocated once, at its
+// exact size.
+type sliceScratch struct {
+	v reflect.Value
+}
 
 func newSliceDecoder(t reflect.Type) decodeFunc {
 	elem := decoderFor(t.Elem())
+	pool := &sync.Pool{New: func() any {
+		v := reflect.New(t).Elem()
+		v.Grow(8)
+		return &sliceScratch{v: v}
+	}}
 	return func(d *decodeState, v reflect.Value) error {
 		if d.data[d.off] != 'l' {
 			return d.mismatch(v.Type())
@@ -14,10 +27,9 @@ func newSliceDecoder(t reflect.Type) decodeFunc {
 			return err
 		}
 		d.off++
+		sc := pool.Get().(*sliceScratch)
+		s := sc.v
 		n := 0
-		if !v.IsNil() {
-			v.SetLen(0)
-		}
 		for {
 			if d.off >= len(d.data) {
 				return d.eof()
@@ -25,21 +37,33 @@ func newSliceDecoder(t reflect.Type) decodeFunc {
 			if d.data[d.off] == 'e' {
 				break
 			}
-			if n == v.Cap() {
-				v.Grow(1)
+			if n == s.Cap() {
+				s.Grow(1)
 			}
-			v.SetLen(n + 1)
-			ev := v.Index(n)
-			ev.SetZero()
-			if err := elem(d, ev); err != nil {
+			s.SetLen(n + 1)
+			if err := elem(d, s.Index(n)); err != nil {
 				return err
 			}
 			n++
 		}
 		d.off++
 		d.depth--
-		if v.IsNil() {
+		if n == 0 {
 			v.Set(reflect.MakeSlice(v.Type(), 0, 0))
+		} else {
+			// Reuse v's own array if it is large enough, as encoding/json
+			// does; otherwise this allocates exactly n elements.
+			v.SetLen(0)
+			v.Grow(n)
+			v.SetLen(n)
+			reflect.Copy(v, s)
+		}
+		// Zero the scratch so that it keeps nothing decoded alive, and keep
+		// it unless it grew large.
+		s.Clear()
+		s.SetLen(0)
+		if s.Cap() <= 1<<12 {
+			pool.Put(sc)
 		}
 		return nil
 	}
