@@ -2,8 +2,11 @@ package bencode_test
 
 import (
 	"crypto/sha1"
+	"errors"
 	"fmt"
+	"io"
 	"os"
+	"strings"
 
 	"github.com/bt-go/bt/bencode"
 )
@@ -77,4 +80,50 @@ func ExampleEncoder() {
 		panic(err)
 	}
 	// Output: l4:spami42ee
+}
+
+func ExampleDecoder() {
+	// Two values back to back, as on a stream.
+	dec := bencode.NewDecoder(strings.NewReader("d1:ai1ee" + "l3:one3:twoe"))
+	var m map[string]int
+	var l []string
+	if err := dec.Decode(&m); err != nil {
+		panic(err)
+	}
+	if err := dec.Decode(&l); err != nil {
+		panic(err)
+	}
+	fmt.Println(m, l)
+	var extra any
+	fmt.Println(dec.Decode(&extra) == io.EOF)
+	// Output:
+	// map[a:1] [one two]
+	// true
+}
+
+func ExampleSyntaxError() {
+	var n int
+	err := bencode.Unmarshal([]byte("i03e"), &n)
+	var se *bencode.SyntaxError
+	if errors.As(err, &se) {
+		fmt.Println(se.Offset, se.Msg)
+	}
+	err = bencode.Unmarshal([]byte("l4:spa"), new(any))
+	fmt.Println(errors.Is(err, io.ErrUnexpectedEOF), err)
+	// Output:
+	// 1 integer has a leading zero
+	// true bencode: unexpected end of input at offset 6
+}
+
+func ExampleRawMessage() {
+	// The info dict keeps its bytes as they were, even out of order, so
+	// that its hash matches the one the swarm uses.
+	var t struct {
+		Info bencode.RawMessage `bencode:"info"`
+	}
+	if err := bencode.Unmarshal([]byte("d4:infod4:name1:x6:lengthi1eee"), &t); err != nil {
+		panic(err)
+	}
+	fmt.Printf("%s\n", t.Info)
+	// Output: d4:name1:x6:lengthi1ee
 }
