@@ -2,6 +2,7 @@ package metainfo
 
 import (
 	"crypto/sha1"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -118,10 +119,15 @@ func (m *MetaInfo) Trackers() [][]string {
 	return nil
 }
 
-// Magnet returns a magnet link for the torrent: info hash, name, trackers
-// (every tier, in order) and web seeds.
+// Magnet returns a magnet link for the torrent: info hash (and for a
+// hybrid torrent its v2 info hash, the SHA-256 of the info dictionary),
+// name, trackers (every tier, in order) and web seeds.
 func (m *MetaInfo) Magnet() *Magnet {
 	mg := &Magnet{InfoHash: m.InfoHash, Name: m.Info.Name, WebSeeds: m.URLList}
+	if m.Info.Hybrid && len(m.InfoBytes) > 0 {
+		sum := sha256.Sum256(m.InfoBytes)
+		mg.InfoHashV2 = sum[:]
+	}
 	for _, tier := range m.Trackers() {
 		mg.Trackers = append(mg.Trackers, tier...)
 	}

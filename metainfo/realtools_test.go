@@ -194,3 +194,31 @@ func TestOtherToolsTorrentsLoad(t *testing.T) {
 		})
 	}
 }
+
+// TestHybridMagnetV2Hash: the magnet link of a libtorrent hybrid carries
+// the same v2 info hash libtorrent computes.
+func TestHybridMagnetV2Hash(t *testing.T) {
+	root := makeTree(t)
+	data, _ := peertest.CreateTorrent(t, root, peertest.CreateOptions{})
+	file := filepath.Join(t.TempDir(), "h.torrent")
+	if err := os.WriteFile(file, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(peertest.PythonPath, "-c",
+		"import sys, libtorrent as lt; print(lt.make_magnet_uri(lt.torrent_info(sys.argv[1])))", file).CombinedOutput()
+	if err != nil {
+		t.Fatalf("libtorrent: %v\n%s", err, out)
+	}
+	theirs, err := metainfo.ParseMagnet(strings.TrimSpace(string(out)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := metainfo.Parse(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ours := m.Magnet()
+	if ours.InfoHash != theirs.InfoHash || string(ours.InfoHashV2) != string(theirs.InfoHashV2) || len(ours.InfoHashV2) != 32 {
+		t.Fatalf("magnet %s, libtorrent %s", ours, theirs)
+	}
+}

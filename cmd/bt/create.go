@@ -86,7 +86,7 @@ func runCreate(cmd *cobra.Command, path, out string, force bool, opts metainfo.C
 			}
 			base = filepath.Base(abs)
 		}
-		out = base + ".torrent"
+		out = strings.ReplaceAll(base, string(filepath.Separator), "_") + ".torrent"
 	}
 	if !force {
 		if _, err := os.Stat(out); err == nil {
