@@ -5,6 +5,8 @@ import (
 	"compress/gzip"
 	"context"
 	"errors"
+	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -366,5 +368,24 @@ func TestScrapeURL(t *testing.T) {
 		if got != want {
 			t.Errorf("scrapeURL(%s) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+func TestHTTPS(t *testing.T) {
+	srv := httptest.NewUnstartedServer(reply(t, map[string]any{"interval": 60, "peers": string([]byte{127, 0, 0, 1, 0, 80})}))
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshake below
+	srv.StartTLS()
+	defer srv.Close()
+	c := &Client{HTTPClient: srv.Client()}
+	resp, err := c.Announce(context.Background(), srv.URL+"/announce", testRequest())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(resp.Peers) != 1 {
+		t.Errorf("peers %v", resp.Peers)
+	}
+	// Without the test CA the certificate is refused.
+	if _, err := (&Client{}).Announce(context.Background(), srv.URL+"/announce", testRequest()); err == nil {
+		t.Error("an unknown certificate was accepted")
 	}
 }

@@ -287,3 +287,20 @@ func TestUDPScrapeWrongCount(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// TestUDPPortClosed: the ICMP "port unreachable" of a closed port ends the
+// request at once with an error, rather than after every retransmission.
+func TestUDPPortClosed(t *testing.T) {
+	conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := conn.LocalAddr().String()
+	conn.Close()
+	c := &Client{UDPTimeout: time.Hour}
+	_, err = c.Announce(context.Background(), "udp://"+addr, testRequest())
+	if err == nil || errors.Is(err, ErrTimeout) {
+		t.Fatalf("err = %v, want a connection error", err)
+	}
+	t.Logf("error: %v", err)
+}

@@ -4,12 +4,15 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/http/httptest"
+	"net/url"
 	"net/netip"
 	"slices"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/bt-go/bt/bencode"
 	"github.com/bt-go/bt/tracker"
 	"go.uber.org/goleak"
 )
@@ -196,3 +199,43 @@ func TestAllowList(t *testing.T) {
 		}
 	}
 }
+
+// TestHTTPDictionaryPeers: compact=0 gets the BEP 3 list of dictionaries,
+// and bad parameters get a failure reason.
+func TestHTTPDictionaryPeers(t *testing.T) {
+	s := New(Config{})
+	get := func(q string) map[string]any {
+		t.Helper()
+		rec := httptest.NewRecorder()
+		s.ServeHTTP(rec, httptest.NewRequest("GET", "http://t.example/announce?"+q, nil))
+		var v map[string]any
+		if err := bencode.Unmarshal(rec.Body.Bytes(), &v); err != nil {
+			t.Fatalf("%s: reply %q: %v", q, rec.Body.String(), err)
+		}
+		return v
+	}
+	ih := (qs(hash(1)))
+	base := "info_hash=" + ih + "&left=5&peer_id="
+	get(base + (qs(peerID(1))) + "&port=7001")
+	v := get(base + (qs(peerID(2))) + "&port=7002&compact=0")
+	peers, ok := v["peers"].([]any)
+	if !ok || len(peers) != 1 {
+		t.Fatalf("reply %v", v)
+	}
+	p := peers[0].(map[string]any)
+	if p["ip"] != "192.0.2.1" || p["port"] != int64(7001) {
+		t.Errorf("peer %v", p)
+	}
+	for _, q := range []string{
+		"info_hash=short&peer_id=x&port=1&left=0",
+		base + (qs(peerID(3))) + "&port=0",
+		base + (qs(peerID(3))) + "&port=1&event=bogus",
+		base + (qs(peerID(3))) + "&port=1;x",
+	} {
+		if _, ok := get(q)["failure reason"]; !ok {
+			t.Errorf("%s: no failure reason", q)
+		}
+	}
+}
+
+func qs(b [20]byte) string { return url.QueryEscape(string(b[:])) }
