@@ -142,7 +142,7 @@ func TestOurChokeRejectsPeerRequests(t *testing.T) {
 func TestKeepAliveAndIdle(t *testing.T) {
 	cfg := testConfig('k')
 	cfg.KeepAlive = 10 * time.Millisecond
-	cfg.IdleTimeout = 300 * time.Millisecond
+	cfg.IdleTimeout = time.Second
 	c, rec, raw := startRaw(t, cfg, allReserved())
 	for range 3 { // keep-alives keep coming while we wait
 		for f := range raw.frames {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"runtime/debug"
+	"sync/atomic"
 
 	"github.com/bt-go/bt/bitfield"
 )
@@ -18,9 +19,16 @@ const maxPendingHave = 8 * MaxFrame
 // maxPeerFast bounds the peer's allowed-fast set we remember.
 const maxPeerFast = 1024
 
+// recoverPanics makes the reader turn a panic into an error that closes
+// the connection; the fuzz test turns it off so that panics surface.
+var recoverPanics = func() *atomic.Bool { var b atomic.Bool; b.Store(true); return &b }()
+
 // readLoop is the connection's reader goroutine.
 func (c *Conn) readLoop() {
 	defer func() {
+		if !recoverPanics.Load() {
+			return
+		}
 		if p := recover(); p != nil {
 			// Last resort: a bug must not take the whole process down.
 			c.log.Error("wire: panic in connection reader", "panic", p, "stack", string(debug.Stack()))

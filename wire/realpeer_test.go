@@ -97,6 +97,9 @@ func TestDownloadPieceFromLibtorrent(t *testing.T) {
 	cfg := &wire.Config{InfoHash: ti.InfoHash, PeerID: randomPeerID(), PieceLength: ti.PieceLength, TotalLength: ti.Length}
 	c, err := wire.Dial(ctx, lt.Addr(), cfg)
 	if err != nil {
+		for _, a := range lt.Alerts() {
+			t.Logf("libtorrent alert: %+v", a)
+		}
 		t.Fatal(err)
 	}
 	defer func() { c.Close(); <-c.Done() }()

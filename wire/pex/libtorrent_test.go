@@ -102,6 +102,8 @@ func TestLibtorrentLearnsOurPeer(t *testing.T) {
 	torrentPath, ih := swarmTorrent(t)
 	a := peertest.StartLibtorrent(t, ltSettings)
 	ihHex := a.AddTorrent(t, peertest.AddTorrent{TorrentFile: torrentPath, SavePath: t.TempDir()})
+	// While it checks files, libtorrent hangs up on incoming connections.
+	a.WaitStatus(t, ihHex, 30*time.Second, func(s peertest.Status) bool { return s.State == "downloading" })
 
 	// The announced peer: a listener of ours that records who arrives.
 	arrived := make(chan net.Addr, 4)
