@@ -42,9 +42,11 @@ func (m *memConn) Close() error {
 // fuzzExt answers every extension message with one of its own.
 type fuzzExt struct{}
 
-func (fuzzExt) Name() string                                        { return "ut_fuzz" }
-func (fuzzExt) ExtendHandshake(h *ExtendedHandshake)                {}
-func (fuzzExt) PeerHandshake(c *Conn, h *ExtendedHandshake, ok bool) { c.SendExtended("ut_fuzz", []byte("hi")) }
+func (fuzzExt) Name() string                         { return "ut_fuzz" }
+func (fuzzExt) ExtendHandshake(h *ExtendedHandshake) {}
+func (fuzzExt) PeerHandshake(c *Conn, h *ExtendedHandshake, ok bool) {
+	c.SendExtended("ut_fuzz", []byte("hi"))
+}
 func (fuzzExt) HandleMessage(c *Conn, payload []byte) error {
 	if len(payload) > 0 && payload[0] == 'x' {
 		return io.ErrUnexpectedEOF
