@@ -59,10 +59,11 @@
 // Paths are then made unique among the files that will exist on disk (pad
 // files are never written): a file whose path repeats an earlier file's,
 // or names a directory another file needs, is renamed by inserting ".N"
-// before its extension ("a.txt" → "a.1.txt"), as libtorrent does. Paths
-// are compared byte for byte. Symlinks (attr l) are listed with Symlink
-// set and length 0; bt never creates links. Storage must still open files
-// through os.Root under the download directory.
+// before its extension ("a.txt" → "a.1.txt"), as libtorrent does. Names
+// are compared byte for byte, or regardless of case on Windows and macOS,
+// whose usual file systems ignore case. Symlinks (attr l) are listed with
+// Symlink set and length 0; bt never creates links. Storage must still
+// open files through os.Root under the download directory.
 //
 // With this policy bt's verdict on every torrent of libtorrent's test
 // corpus (testdata/libtorrent) matches libtorrent 2.0.8's, the v2-only

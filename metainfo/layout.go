@@ -3,6 +3,7 @@ package metainfo
 import (
 	"sort"
 	"strconv"
+	"strings"
 )
 
 // Layout maps the torrent's byte stream onto pieces and files: the files
@@ -136,7 +137,7 @@ func newLayout(info *Info, name string, windows bool) *Layout {
 			l.Files[i] = fe
 		}
 		l.TotalLength = off
-		dedupe(l.Files)
+		dedupe(l.Files, foldCase)
 	}
 	if l.PieceLength > 0 {
 		l.NumPieces = int((l.TotalLength + l.PieceLength - 1) / l.PieceLength)
@@ -147,9 +148,10 @@ func newLayout(info *Info, name string, windows bool) *Layout {
 // dedupe renames files whose path repeats an earlier file's path or names
 // a directory that holds another file: "a.txt" becomes "a.1.txt", then
 // "a.2.txt", and so on. Pad files take no part: they are never on disk.
-// Directories are numbered nodes, so the work is linear in the paths' size
-// however deep or repetitive they are.
-func dedupe(files []FileEntry) {
+// With fold, names differing only in case clash too. Directories are
+// numbered nodes, so the work is linear in the paths' size however deep or
+// repetitive they are.
+func dedupe(files []FileEntry, fold bool) {
 	type key struct {
 		dir  int // the parent directory's node number; 0 is the top
 		name string
@@ -163,7 +165,7 @@ func dedupe(files []FileEntry) {
 		p := files[i].Path
 		d := 0
 		for _, e := range p[:len(p)-1] {
-			k := key{d, e}
+			k := key{d, foldName(e, fold)}
 			n, ok := dirs[k]
 			if !ok {
 				n = len(dirs) + 1
@@ -184,18 +186,28 @@ func dedupe(files []FileEntry) {
 			continue
 		}
 		p := files[i].Path
-		k := key{parent[i], p[len(p)-1]}
+		last := p[len(p)-1]
+		k := key{parent[i], foldName(last, fold)}
 		if taken(k) {
 			orig := k
 			for n := next[orig] + 1; ; n++ {
-				k.name = renamed(orig.name, n)
+				name := renamed(last, n)
+				k.name = foldName(name, fold)
 				if !taken(k) {
 					next[orig] = n
+					files[i].Path = append(p[:len(p)-1:len(p)-1], name)
 					break
 				}
 			}
-			files[i].Path = append(p[:len(p)-1:len(p)-1], k.name)
 		}
 		used[k] = true
 	}
+}
+
+// foldName returns the name as dedupe compares it.
+func foldName(name string, fold bool) string {
+	if fold {
+		return strings.ToLower(name)
+	}
+	return name
 }

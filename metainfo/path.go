@@ -145,14 +145,24 @@ func appendSanitized(dst, p []string, windows bool) []string {
 }
 
 // renamed returns name with ".n" inserted before its extension:
-// "a.txt" → "a.1.txt", "a" → "a.1".
+// "a.txt" → "a.1.txt", "a" → "a.1". The result is shortened to stay within
+// maxElement bytes.
 func renamed(name string, n int) string {
 	suffix := "." + strconv.Itoa(n)
+	stem, ext := name, ""
 	if i := strings.LastIndexByte(name, '.'); i > 0 {
-		return name[:i] + suffix + name[i:]
+		stem, ext = name[:i], name[i:]
 	}
-	return name + suffix
+	if over := len(stem) + len(suffix) + len(ext) - maxElement; over > 0 {
+		stem = shorten(stem, max(len(stem)-over, 1))
+	}
+	return stem + suffix + ext
 }
+
+// foldCase says whether file names are compared without regard to case
+// when making paths unique: the default file systems of Windows and macOS
+// are case-insensitive.
+var foldCase = runtime.GOOS == "windows" || runtime.GOOS == "darwin"
 
 // hasNUL reports whether any of the strings contains a NUL byte, which the
 // path policy refuses outright.

@@ -75,7 +75,7 @@ func TestDedupe(t *testing.T) {
 		return fs
 	}
 	files := mk("t/a.txt", "t/a.txt", "t/a.txt", "t/d", "t/d/x", "t/a.1.txt", "t/.pad/1", "t/.pad/1", "t/n", "t/n")
-	dedupe(files)
+	dedupe(files, false)
 	var got []string
 	for _, f := range files {
 		got = append(got, strings.Join(f.Path, "/"))
@@ -93,7 +93,7 @@ func TestDedupeManyClashes(t *testing.T) {
 	for i := range files {
 		files[i] = FileEntry{Path: []string{"t", "same"}}
 	}
-	dedupe(files)
+	dedupe(files, false)
 	if got := strings.Join(files[len(files)-1].Path, "/"); got != "t/same.49999" {
 		t.Fatalf("last file at %q", got)
 	}
@@ -111,5 +111,24 @@ func TestDeepPath(t *testing.T) {
 	}
 	if l := m.Info.Layout(); len(l.Files[0].Path) != 200_001 || l.Files[1].Path[1000] != "a.1" {
 		t.Fatalf("paths of %d and %d elements, last %q", len(l.Files[0].Path), len(l.Files[1].Path), l.Files[1].Path[1000])
+	}
+}
+
+func TestDedupeFoldCase(t *testing.T) {
+	files := []FileEntry{{Path: []string{"t", "Read.ME"}}, {Path: []string{"t", "read.me"}}, {Path: []string{"T"}}, {Path: []string{"t", "DIR", "x"}}, {Path: []string{"t", "dir"}}}
+	dedupe(files, true)
+	var got []string
+	for _, f := range files {
+		got = append(got, strings.Join(f.Path, "/"))
+	}
+	if want := "t/Read.ME t/read.1.me T.1 t/DIR/x t/dir.1"; strings.Join(got, " ") != want {
+		t.Fatalf("got %s, want %s", strings.Join(got, " "), want)
+	}
+}
+
+func TestRenamedLong(t *testing.T) {
+	long := strings.Repeat("x", maxElement-4) + ".txt"
+	if r := renamed(long, 12); len(r) != maxElement || !strings.HasSuffix(r, "x.12.txt") {
+		t.Fatalf("renamed to %q (%d bytes)", r, len(r))
 	}
 }

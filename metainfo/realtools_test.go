@@ -2,6 +2,7 @@ package metainfo_test
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -220,5 +221,37 @@ func TestHybridMagnetV2Hash(t *testing.T) {
 	ours := m.Magnet()
 	if ours.InfoHash != theirs.InfoHash || string(ours.InfoHashV2) != string(theirs.InfoHashV2) || len(ours.InfoHashV2) != 32 {
 		t.Fatalf("magnet %s, libtorrent %s", ours, theirs)
+	}
+}
+
+// TestMagnetLoadsInLibtorrent: libtorrent parses the magnet links bt
+// writes (hex and base32 hashes, escaped trackers and names) to the same
+// info hash, name and trackers.
+func TestMagnetLoadsInLibtorrent(t *testing.T) {
+	peertest.RequireLibtorrent(t)
+	m, err := metainfo.ParseMagnet("magnet:?xt=urn:btih:YD62D3NP3PN3SZCDIJHAWOEZV5YVTUIO&dn=A%20name%20%26%20more%3F&tr=http%3A%2F%2F127.0.0.1%3A6969%2Fannounce%3Fkey%3D1%26x%3D2&tr=udp%3A%2F%2F127.0.0.1%3A1&ws=http%3A%2F%2F127.0.0.1%2Fw%20s%2F")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(peertest.PythonPath, "-c", `
+import sys, json, libtorrent as lt
+p = lt.parse_magnet_uri(sys.argv[1])
+print(json.dumps({"ih": str(p.info_hashes.v1), "name": p.name, "trackers": list(p.trackers), "ws": list(p.url_seeds)}))
+`, m.String()).CombinedOutput()
+	if err != nil {
+		t.Fatalf("libtorrent: %v\n%s", err, out)
+	}
+	var got struct {
+		IH       string   `json:"ih"`
+		Name     string   `json:"name"`
+		Trackers []string `json:"trackers"`
+		WS       []string `json:"ws"`
+	}
+	if err := json.Unmarshal(out, &got); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	if got.IH != m.InfoHash.String() || got.Name != m.Name || strings.Join(got.Trackers, " ") != strings.Join(m.Trackers, " ") ||
+		strings.Join(got.WS, " ") != strings.Join(m.WebSeeds, " ") {
+		t.Fatalf("libtorrent reads %+v from %s", got, m)
 	}
 }
