@@ -199,3 +199,23 @@ func miSquash(s string) string {
 	}
 	return s
 }
+
+// TestInfoTransmissionCreate: bt info reads transmission-create's torrents
+// with the info hash transmission-show reports.
+func TestInfoTransmissionCreate(t *testing.T) {
+	create := peertest.RequireCommand(t, "transmission-create")
+	show := peertest.RequireCommand(t, "transmission-show")
+	root := miTree(t)
+	file := filepath.Join(t.TempDir(), "tr.torrent")
+	if b, err := exec.Command(create, "-o", file, "-t", "http://127.0.0.1/announce", root).CombinedOutput(); err != nil {
+		t.Fatalf("transmission-create: %v\n%s", err, b)
+	}
+	b, err := exec.Command(show, file).CombinedOutput()
+	if err != nil {
+		t.Fatalf("transmission-show: %v\n%s", err, b)
+	}
+	v := miInfo(t, file)
+	if !strings.Contains(string(b), "Hash: "+v.InfoHash) || len(v.Files) != 3 {
+		t.Fatalf("bt info %+v; transmission-show:\n%s", v, b)
+	}
+}
