@@ -60,6 +60,8 @@ func TestFetchFromLibtorrent(t *testing.T) {
 		t.Fatalf("info is %d bytes, want more than one metadata piece", n)
 	}
 	ihHex := lt.AddTorrent(t, peertest.AddTorrent{TorrentFile: torrentPath, SavePath: dir, SeedMode: true})
+	// libtorrent hangs up on incoming connections until the torrent runs.
+	lt.WaitStatus(t, ihHex, 30*time.Second, func(s peertest.Status) bool { return s.State == "seeding" })
 
 	f := metadata.NewFetcher(ih, metadata.FetcherConfig{})
 	defer f.Close()
