@@ -44,9 +44,9 @@
 //   - Removed: the separators '/' and '\' inside an element; then elements
 //     that are empty, "." or ".." are dropped. A path left with no element
 //     becomes "_"; a name left with nothing becomes the info hash in hex.
-//     Absolute paths and climbing paths thus stay under the torrent's
-//     directory ("/etc/passwd" → "etc/passwd" after "/" is dropped, "../x"
-//     → "x", "a/../b" inside one element → "a..b").
+//     Absolute and climbing paths thus stay under the torrent's directory:
+//     the elements ["/", "etc", "passwd"] give etc/passwd, ["..", "x"]
+//     give x, and the single element "a/../b" gives a..b.
 //   - Replaced by '_': invalid UTF-8, control characters (C0, DEL, C1) and
 //     bidirectional formatting characters (U+061C, U+200E, U+200F,
 //     U+202A–U+202E, U+2066–U+2069), which could disguise a file's type.
