@@ -11,7 +11,8 @@ import (
 const (
 	tickEvery     = time.Second
 	refreshAfter  = 15 * time.Minute // BEP 5: refresh buckets unchanged this long
-	rejoinEvery   = 30 * time.Second // retry bootstrap this often while the table is empty
+	rejoinFirst   = 2 * time.Second // first retry of the self-lookup while the table holds < k nodes;
+	rejoinMax     = 5 * time.Minute // the retry delay doubles up to this
 	saveEvery     = 10 * time.Minute
 	sweepEvery    = time.Minute
 	resolveTimout = 10 * time.Second
@@ -25,17 +26,26 @@ func (s *Server) maintain() {
 
 	ticker := time.NewTicker(tickEvery)
 	defer ticker.Stop()
-	var lastSweep, lastSave, lastRefresh time.Time
-	lastSweep, lastSave, lastRefresh = time.Now(), time.Now(), time.Now()
+	lastSweep, lastSave, lastRefresh := time.Now(), time.Now(), time.Now()
+	rejoinDelay := rejoinFirst
 	for {
 		now := time.Now()
 		s.mu.Lock()
 		s.tok.maybeRotate(now)
 		s.expireTxnsLocked(now)
-		join := s.wantJoin || (s.t4.len()+s.t6.len() == 0 && now.Sub(s.lastJoin) >= rejoinEvery)
+		// Look ourselves up when the first node arrives, and again (with
+		// a doubling delay) while the table is smaller than one bucket.
+		small := s.t4.len()+s.t6.len() < s.cfg.K
+		join := s.wantJoin || (small && now.Sub(s.lastJoin) >= rejoinDelay)
 		if join {
+			if !s.wantJoin {
+				rejoinDelay = min(2*rejoinDelay, rejoinMax)
+			}
 			s.wantJoin = false
 			s.lastJoin = now
+		}
+		if !small {
+			rejoinDelay = rejoinFirst
 		}
 		if now.Sub(lastSweep) >= sweepEvery {
 			lastSweep = now
@@ -95,9 +105,8 @@ func (s *Server) expireTxnsLocked(now time.Time) {
 func (s *Server) resolveBootstrap(ctx context.Context) {
 	var addrs []netip.AddrPort
 	for _, hp := range s.cfg.Bootstrap {
-		if ap, err := netip.ParseAddrPort(hp); err == nil {
-			addrs = append(addrs, netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()))
-			continue
+		if _, err := netip.ParseAddrPort(hp); err == nil {
+			continue // added by New
 		}
 		host, port, err := net.SplitHostPort(hp)
 		if err != nil {

@@ -24,6 +24,7 @@ func TestNetwork(t *testing.T) {
 		if i > 0 {
 			cfg.Bootstrap = []string{nodes[rand.IntN(len(nodes))].Addr().String()}
 		}
+		cfg.QueryTimeout = DefaultQueryTimeout
 		nodes = append(nodes, newTestServer(t, cfg))
 	}
 	k := DefaultK
@@ -38,6 +39,13 @@ func TestNetwork(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
+	// One round of self-lookups, as a bucket refresh would do, lets the
+	// nodes that joined last reach the tables of their neighbours.
+	for _, s := range nodes {
+		if _, err := s.FindNode(ctx, s.ID()); err != nil {
+			t.Fatal(err)
+		}
+	}
 	ids := make([]ID, n)
 	for i, s := range nodes {
 		ids[i] = s.ID()
@@ -78,6 +86,20 @@ func TestNetwork(t *testing.T) {
 		}
 		if len(got) == 0 || got[0].ID != want[0] {
 			missedClosest++
+			known, bad := 0, 0
+			for _, o := range nodes {
+				o.mu.Lock()
+				for _, nd := range o.t4.all() {
+					if nd.id == want[0] {
+						known++
+						if nd.bad() {
+							bad++
+						}
+					}
+				}
+				o.mu.Unlock()
+			}
+			t.Logf("missed closest %x: in %d tables, bad in %d; got %d nodes, first %x", want[0][:4], known, bad, len(got), got[0].ID[:4])
 		}
 	}
 	slices.Sort(durations)

@@ -206,6 +206,13 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.stats.ID = s.id
 	s.wantJoin = true
+	for _, hp := range cfg.Bootstrap {
+		// Literal addresses are usable at once; names are resolved by the
+		// maintenance goroutine.
+		if ap, err := netip.ParseAddrPort(hp); err == nil {
+			s.boot = append(s.boot, netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()))
+		}
+	}
 
 	s.wg.Add(2)
 	go s.readLoop()
