@@ -159,7 +159,7 @@ func ExampleListen() {
 // greeter is a tiny BEP 10 extension: it says hello when the peer supports it.
 type greeter struct{ got chan string }
 
-func (g *greeter) Name() string                           { return "x_greet" }
+func (g *greeter) Name() string                              { return "x_greet" }
 func (g *greeter) ExtendHandshake(h *wire.ExtendedHandshake) {}
 func (g *greeter) PeerHandshake(c *wire.Conn, h *wire.ExtendedHandshake, supported bool) {
 	if supported {
