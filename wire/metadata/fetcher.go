@@ -5,8 +5,8 @@ import (
 	"context"
 	"crypto/sha1"
 	"errors"
-	"log/slog"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 
