@@ -15,6 +15,7 @@ import (
 
 	"github.com/bt-go/bt/internal/picker"
 	"github.com/bt-go/bt/metainfo"
+	"github.com/bt-go/bt/resume"
 	"github.com/bt-go/bt/wire"
 )
 
@@ -38,6 +39,7 @@ type Client struct {
 	port   int
 	hashes *hashPool
 	conns  atomic.Int32
+	state  *resume.Dir // Config.StateDir (session.go)
 
 	mu       sync.Mutex
 	torrents map[metainfo.Hash]*Torrent
@@ -54,7 +56,12 @@ type Client struct {
 // its hashing goroutines.
 func NewClient(cfg Config) (*Client, error) {
 	cfg = cfg.withDefaults()
+	state, err := openState(&cfg)
+	if err != nil {
+		return nil, err
+	}
 	c := &Client{
+		state:    state,
 		cfg:      cfg,
 		peerID:   newPeerID(),
 		torrents: make(map[metainfo.Hash]*Torrent),
@@ -76,6 +83,9 @@ func NewClient(cfg Config) (*Client, error) {
 		})
 	}
 	c.hashes = newHashPool(cfg.HashWorkers)
+	if c.state != nil && !cfg.NoRestore {
+		c.restore()
+	}
 	return c, nil
 }
 
@@ -178,6 +188,7 @@ func (c *Client) add(ih metainfo.Hash, mi *metainfo.MetaInfo, mag *metainfo.Magn
 	if opts != nil {
 		o = *opts
 	}
+	rec := c.loadResume(ih, &o)
 	t := c.newTorrent(ih, mi, mag, &o)
 	c.mu.Lock()
 	if c.closed {
@@ -190,6 +201,7 @@ func (c *Client) add(ih metainfo.Hash, mi *metainfo.MetaInfo, mag *metainfo.Magn
 	}
 	c.torrents[ih] = t
 	c.mu.Unlock()
+	c.attachResume(t, rec)
 	go t.run(o.State)
 	if mag != nil {
 		t.startFetch()
@@ -254,6 +266,7 @@ func (c *Client) remove(t *Torrent) {
 		delete(c.torrents, t.infoHash)
 	}
 	c.mu.Unlock()
+	c.forgetResume(t)
 }
 
 // Close closes every torrent and the listener, and waits for all the

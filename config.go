@@ -64,6 +64,18 @@ type Config struct {
 	// at once.
 	MaxBadPieces int
 
+	// StateDir keeps the client's torrent list and resume data (see
+	// package resume): empty means none, so every start checks the data in
+	// full. The bt command uses resume.DefaultDir.
+	StateDir string
+	// NoRestore, with StateDir, records torrents but does not add the
+	// recorded ones again when the client starts (bt download does this).
+	NoRestore bool
+	// ResumeInterval is how often resume data is written while something
+	// changes; it is also written on completion, stop and close. Default
+	// 30 s.
+	ResumeInterval time.Duration
+
 	// Logger receives the client's logs. Default slog.Default() with a
 	// "component=bt" attribute.
 	Logger *slog.Logger
@@ -102,6 +114,7 @@ func (c Config) withDefaults() Config {
 	setD(&c.HandshakeTimeout, 20*time.Second)
 	setD(&c.IdleTimeout, 3*time.Minute)
 	set(&c.MaxBadPieces, 5)
+	setD(&c.ResumeInterval, 30*time.Second)
 	if c.Logger == nil {
 		c.Logger = slog.Default().With("component", "bt")
 	}

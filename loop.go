@@ -63,7 +63,7 @@ func (t *Torrent) activate(mi *metainfo.MetaInfo) error {
 	if len(t.filePrio) != len(layout.Files) {
 		prio := make([]int, len(layout.Files))
 		for i := range prio {
-			prio[i] = 1
+			prio[i] = PriorityNormal
 			if i < len(t.filePrio) {
 				prio[i] = t.filePrio[i]
 			}
@@ -150,6 +150,7 @@ func (t *Torrent) changeState(s State) error {
 			p.conn.Close()
 		}
 		t.stopSources()
+		t.saveResumeNow()
 		if t.writing == 0 {
 			t.closeStore()
 		}
@@ -161,7 +162,7 @@ func (t *Torrent) changeState(s State) error {
 		if old == Stopped || t.pick != nil && !t.checkedOnce {
 			if t.pick != nil && !t.checkedOnce {
 				t.checkedOnce = true
-				t.startCheck(nil, false)
+				t.initialCheck()
 			}
 		}
 		t.serving.Store(s == Started && !t.checking)
@@ -318,6 +319,7 @@ func (t *Torrent) checkComplete() {
 			t.completed = true
 			t.log.Info("download complete", "name", t.Name())
 			t.emit(Event{Type: EventComplete})
+			t.resumeCompleted()
 			t.wakeWaiters()
 			t.announceAll(AnnounceCompleted)
 			t.updateInterest()
@@ -335,6 +337,7 @@ func (t *Torrent) checkComplete() {
 
 // tick does the periodic work.
 func (t *Torrent) tick(now time.Time) {
+	t.resumeTick(now)
 	for p := range t.peers {
 		p.sample(now)
 	}
@@ -376,6 +379,7 @@ func (t *Torrent) teardown() {
 		t.handleDisk(r)
 	}
 	t.bg.Wait()
+	t.saveResumeNow()
 	t.closeStore()
 	t.stopSources()
 	t.sourcesWait()

@@ -127,7 +127,7 @@ type File struct {
 	Index    int
 	Path     string // absolute path on disk
 	Length   int64
-	Priority int // 0: not downloaded; higher first. Default 1.
+	Priority int // PrioritySkip (0): not downloaded; higher first. Default PriorityNormal.
 	Pad      bool
 }
 
@@ -141,7 +141,7 @@ func (t *Torrent) Files() []File {
 			return
 		}
 		for i, fe := range m.layout.Files {
-			f := File{Index: i, Length: fe.Length, Pad: fe.Pad, Priority: 1}
+			f := File{Index: i, Length: fe.Length, Pad: fe.Pad, Priority: PriorityNormal}
 			if i < len(t.filePrio) {
 				f.Priority = t.filePrio[i]
 			}
@@ -167,7 +167,7 @@ func (t *Torrent) SetFilePriority(i, prio int) error {
 			err = fmt.Errorf("bt: file index %d out of range [0,%d)", i, len(t.filePrio))
 			return
 		}
-		t.filePrio[i] = max(prio, 0)
+		t.filePrio[i] = min(max(prio, PrioritySkip), MaxPriority)
 		t.applyPriorities()
 		t.checkComplete()
 		for p := range t.peers {

@@ -61,7 +61,8 @@ type TorrentOptions struct {
 	// the Torrent's methods.
 	OnEvent func(Event)
 	// FilePriorities sets the files' initial priorities (index as in
-	// Files); missing entries are 1. Priority 0 skips a file.
+	// Files); missing entries are PriorityNormal. PrioritySkip (0) skips a
+	// file. Nil means the resume record's priorities, if any.
 	FilePriorities []int
 	// Peers are addresses to connect to at once.
 	Peers []netip.AddrPort
@@ -132,6 +133,7 @@ type Torrent struct {
 	sources     []*sourceState
 	fetcher     *metadata.Fetcher
 	waiters     []chan struct{} // WaitComplete callers
+	res         resumeState     // resume data (resume.go)
 }
 
 // metaState is what becomes known with the info dictionary.

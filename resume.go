@@ -1,0 +1,472 @@
+package bt
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/bt-go/bt/bitfield"
+	"github.com/bt-go/bt/metainfo"
+	"github.com/bt-go/bt/resume"
+	"github.com/bt-go/bt/storage"
+)
+
+// Resume data (package resume) lets a torrent restart without hashing
+// every byte again. With Config.StateDir set, each torrent keeps a record
+// in the state directory: its verified pieces, the sizes and times of its
+// files, priorities and totals. It is written in the background every
+// Config.ResumeInterval when something changed and on completion, and
+// before the files close (stop, Close).
+//
+// The invariant that makes a crash harmless: a piece is recorded only after
+// storage.Store.Sync covered it. A save takes the snapshot of verified
+// pieces on the loop, then (off the loop) syncs the store, stats the files
+// and writes the record atomically. Pieces verified after the snapshot are
+// in no record yet; after a crash they are fetched again, or found by the
+// check of their file, whose modification time our own later writes moved.
+
+// resumeState is a torrent's share of the resume machinery. Fields are
+// owned by the loop unless marked otherwise.
+type resumeState struct {
+	dir      *resume.Dir // nil: no state directory
+	interval time.Duration
+	rec      *resume.Data // the record found when the torrent was added
+
+	ready        bool // the initial check is done: the record may be written
+	fullSync     bool // pieces were found by a check: fsync every file first
+	torrentSaved bool
+	baseUp       int64 // totals of earlier sessions
+	baseDown     int64
+	addedAt      time.Time
+	completedAt  time.Time
+
+	// What the last save recorded, to see whether anything changed.
+	lastHave  *bitfield.Bitfield
+	lastPrio  []int
+	lastState State
+	lastUp    int64
+	lastDown  int64
+	lastSave  time.Time
+	seq       uint64
+	busy      atomic.Bool // a background save runs
+	failed    atomic.Bool // the last background save failed: try again
+
+	// Shared by the loop and background saves.
+	mu        sync.Mutex // serialises writes of the record
+	written   uint64     // seq of the last record written; guarded by mu
+	removed   bool       // the torrent was removed: write nothing; guarded by mu
+	lastStats []storage.FileStat
+	lastPart  storage.FileStat
+}
+
+// loadResume reads the record of torrent ih from the state directory, if
+// any, and lets it supply the file priorities the options leave unset. It
+// runs on the caller's goroutine, before the torrent exists.
+func (c *Client) loadResume(ih metainfo.Hash, o *TorrentOptions) *resume.Data {
+	if c.state == nil {
+		return nil
+	}
+	rec, err := c.state.Load(ih)
+	if err != nil {
+		if !errors.Is(err, fs.ErrNotExist) {
+			c.cfg.Logger.Warn("ignoring resume data; the torrent will be checked in full", "torrent", ih, "err", err)
+		}
+		return nil
+	}
+	if o.FilePriorities == nil && len(rec.Files) > 0 {
+		o.FilePriorities = make([]int, len(rec.Files))
+		for i, f := range rec.Files {
+			o.FilePriorities[i] = f.Priority
+		}
+	}
+	return rec
+}
+
+// attachResume sets up t's resume state and records a new torrent in the
+// state directory (its .torrent, or for a magnet link a first record).
+func (c *Client) attachResume(t *Torrent, rec *resume.Data) {
+	if c.state == nil {
+		return
+	}
+	r := &t.res
+	r.dir, r.interval, r.rec = c.state, c.cfg.ResumeInterval, rec
+	r.addedAt = time.Now()
+	if rec != nil {
+		r.baseUp, r.baseDown = rec.Uploaded, rec.Downloaded
+		if !rec.AddedAt.IsZero() {
+			r.addedAt = rec.AddedAt
+		}
+		r.completedAt = rec.CompletedAt
+	}
+	if m := t.meta.Load(); m != nil {
+		r.torrentSaved = t.saveTorrentFile(m.mi)
+	} else if rec == nil && t.magnet != nil {
+		d := t.resumeSnapshot()
+		if err := r.dir.Save(d); err != nil {
+			t.log.Warn("recording the torrent", "err", err)
+		}
+	}
+}
+
+func (t *Torrent) saveTorrentFile(mi *metainfo.MetaInfo) bool {
+	p, err := mi.Marshal()
+	if err == nil {
+		err = t.res.dir.SaveTorrent(t.infoHash, p)
+	}
+	if err != nil {
+		t.log.Warn("recording the torrent", "err", err)
+		return false
+	}
+	return true
+}
+
+// forgetResume deletes t's state files: the torrent was removed.
+func (c *Client) forgetResume(t *Torrent) {
+	r := &t.res
+	if r.dir == nil {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.removed = true
+	if err := r.dir.Remove(t.infoHash); err != nil {
+		t.log.Warn("removing resume data", "err", err)
+	}
+}
+
+// TotalUploaded and TotalDownloaded return the payload totals over every
+// session the state directory remembers (the session's alone without one).
+func (t *Torrent) TotalUploaded() int64 { return t.res.baseUp + t.uploaded.Load() }
+
+// TotalDownloaded returns the payload bytes received over all sessions.
+func (t *Torrent) TotalDownloaded() int64 { return t.res.baseDown + t.downloaded.Load() }
+
+// resumeSnapshot captures what a record needs from the loop's state.
+// Files and Part are filled in by the save, after the sync.
+func (t *Torrent) resumeSnapshot() *resume.Data {
+	r := &t.res
+	d := &resume.Data{
+		InfoHash: t.infoHash, Name: t.Name(), Dir: t.dir, State: t.state.String(),
+		Uploaded: t.TotalUploaded(), Downloaded: t.TotalDownloaded(),
+		AddedAt: r.addedAt, CompletedAt: r.completedAt, SavedAt: time.Now(),
+		Have: bitfield.New(0),
+	}
+	m := t.meta.Load()
+	if m == nil {
+		if t.magnet != nil {
+			d.Magnet = t.magnet.String()
+			for _, tr := range t.magnet.Trackers {
+				d.Trackers = append(d.Trackers, []string{tr})
+			}
+		}
+		return d
+	}
+	d.Trackers = m.mi.Trackers()
+	d.PieceLength, d.NumPieces = m.layout.PieceLength, m.layout.NumPieces
+	if h := t.have.Load(); h != nil && h.Len() == d.NumPieces {
+		d.Have = h.Clone()
+	} else {
+		d.Have = bitfield.New(d.NumPieces)
+	}
+	return d
+}
+
+// resumeDirty reports whether the record on disk is out of date.
+func (t *Torrent) resumeDirty() bool {
+	r := &t.res
+	return r.failed.Load() || t.have.Load() != r.lastHave || t.state != r.lastState ||
+		!slices.Equal(t.filePrio, r.lastPrio) ||
+		t.uploaded.Load() != r.lastUp || t.downloaded.Load() != r.lastDown
+}
+
+// resumeTick saves the record in the background when it changed and the
+// interval has passed.
+func (t *Torrent) resumeTick(now time.Time) {
+	r := &t.res
+	if r.dir == nil || !r.ready || r.busy.Load() {
+		return
+	}
+	if now.Sub(r.lastSave) < r.interval || !t.resumeDirty() {
+		return
+	}
+	t.saveResume(false)
+}
+
+// resumeCompleted records the completion at once.
+func (t *Torrent) resumeCompleted() {
+	r := &t.res
+	if r.dir == nil {
+		return
+	}
+	if r.completedAt.IsZero() {
+		r.completedAt = time.Now()
+	}
+	if r.ready && !r.busy.Load() {
+		t.saveResume(false)
+	} else {
+		r.lastSave = time.Time{} // at the next tick
+	}
+}
+
+// saveResumeNow writes the record before the files close, waiting for it.
+func (t *Torrent) saveResumeNow() {
+	if t.res.dir != nil && t.res.ready {
+		t.saveResume(true)
+	}
+}
+
+// saveResume snapshots the state and writes the record: in the background,
+// or with wait on the loop's goroutine (stop and close).
+func (t *Torrent) saveResume(wait bool) {
+	r := &t.res
+	d := t.resumeSnapshot()
+	r.seq++
+	seq := r.seq
+	r.lastHave, r.lastPrio, r.lastState = t.have.Load(), slices.Clone(t.filePrio), t.state
+	r.lastUp, r.lastDown, r.lastSave = t.uploaded.Load(), t.downloaded.Load(), time.Now()
+	r.failed.Store(false)
+	job := saveJob{t: t, seq: seq, rec: d, store: t.store, prios: slices.Clone(t.filePrio),
+		fullSync: r.fullSync, saveTorrent: !r.torrentSaved}
+	if m := t.meta.Load(); m != nil {
+		job.layout, job.mi = m.layout, m.mi
+		r.torrentSaved = true
+	}
+	r.fullSync = r.fullSync && t.store == nil
+	if wait {
+		job.run()
+		return
+	}
+	r.busy.Store(true)
+	t.bg.Add(1)
+	go func() {
+		defer t.bg.Done()
+		defer r.busy.Store(false)
+		job.run()
+	}()
+}
+
+// saveJob is one write of a record.
+type saveJob struct {
+	t           *Torrent
+	seq         uint64
+	rec         *resume.Data
+	store       *storage.Store
+	layout      *metainfo.Layout
+	mi          *metainfo.MetaInfo
+	prios       []int
+	fullSync    bool
+	saveTorrent bool
+}
+
+func (j *saveJob) run() {
+	t, r := j.t, &j.t.res
+	if err := j.write(); err != nil {
+		r.failed.Store(true)
+		if !errors.Is(err, storage.ErrClosed) {
+			t.log.Warn("saving resume data", "err", err)
+		}
+	}
+}
+
+func (j *saveJob) write() error {
+	t, r := j.t, &j.t.res
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.removed || j.seq < r.written {
+		return nil
+	}
+	if j.saveTorrent && j.mi != nil && !t.saveTorrentFile(j.mi) {
+		r.failed.Store(true)
+	}
+	d := j.rec
+	if j.layout != nil {
+		stats, part := r.lastStats, r.lastPart
+		if j.store != nil {
+			// The order is the invariant: the pieces in d were written
+			// before this Sync, and the files are described after it.
+			if j.fullSync {
+				if err := syncFiles(t.dir, j.layout); err != nil {
+					return err
+				}
+			}
+			if err := j.store.Sync(); err != nil {
+				return err
+			}
+			var err error
+			if stats, err = j.store.Stat(); err != nil {
+				return err
+			}
+			if part, err = j.store.PartStat(); err != nil {
+				return err
+			}
+		} else if stats == nil {
+			// Never opened: no file of ours is on disk.
+			d.Have.ClearAll()
+		}
+		r.lastStats, r.lastPart = stats, part
+		d.Files, d.Part = resume.Files(j.layout, j.prios, stats), resume.PartFile(part)
+	}
+	if err := r.dir.Save(d); err != nil {
+		return err
+	}
+	r.written = j.seq
+	return nil
+}
+
+// syncFiles fsyncs every file of the torrent that exists: pieces a check
+// found on disk may have been left in the page cache by a process that
+// died before syncing them.
+func syncFiles(dir string, l *metainfo.Layout) error {
+	for _, fe := range l.Files {
+		if fe.Pad || fe.Length == 0 {
+			continue
+		}
+		f, err := os.Open(filepath.Join(append([]string{dir}, fe.Path...)...))
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("bt: syncing: %w", err)
+		}
+		err = f.Sync()
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("bt: syncing %s: %w", f.Name(), err)
+		}
+	}
+	return nil
+}
+
+// initialCheck decides what the torrent has when it first starts: from
+// the resume record where it can be trusted, by hash checks elsewhere.
+func (t *Torrent) initialCheck() {
+	r := &t.res
+	if r.dir == nil {
+		t.startCheck(nil, false)
+		return
+	}
+	if t.checking || t.pick == nil {
+		return
+	}
+	if err := t.openStore(); err != nil {
+		t.fail(err)
+		return
+	}
+	st, m, rec := t.store, t.meta.Load(), r.rec
+	r.rec = nil
+	t.checking = true
+	t.serving.Store(false)
+	t.bg.Add(1)
+	go func() {
+		defer t.bg.Done()
+		plan := t.resumePlan(st, m, rec)
+		var results []checkResult
+		var err error
+		if plan == nil || len(plan.Recheck) > 0 {
+			var pieces []int
+			if plan != nil {
+				pieces = plan.Recheck
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			stop := context.AfterFunc(t.ctx, cancel)
+			err = st.Check(ctx, pieces, func(i int, ok bool) { results = append(results, checkResult{i, ok}) })
+			stop()
+			cancel()
+		}
+		t.post(func() { t.initialCheckDone(plan, results, err) })
+	}()
+}
+
+type checkResult struct {
+	piece int
+	ok    bool
+}
+
+// resumePlan validates the record against the torrent and its files. nil
+// means check everything.
+func (t *Torrent) resumePlan(st *storage.Store, m *metaState, rec *resume.Data) *resume.Plan {
+	if rec == nil {
+		return nil
+	}
+	if rec.Dir != "" && rec.Dir != t.dir {
+		t.log.Info("resume data is for another download directory; checking everything", "recorded", rec.Dir)
+		return nil
+	}
+	stats, err := st.Stat()
+	var part storage.FileStat
+	if err == nil {
+		part, err = st.PartStat()
+	}
+	if err != nil {
+		t.log.Warn("resume: describing the files; checking everything", "err", err)
+		return nil
+	}
+	plan, err := rec.Plan(t.infoHash, m.layout, stats, part)
+	if err != nil {
+		t.log.Warn("ignoring resume data; checking everything", "err", err)
+		return nil
+	}
+	t.log.Info("resuming", "trusted", plan.Trusted.Count(), "recheck", len(plan.Recheck), "changed files", len(plan.Changed))
+	return plan
+}
+
+// initialCheckDone applies the plan and the check's results on the loop.
+func (t *Torrent) initialCheckDone(plan *resume.Plan, results []checkResult, err error) {
+	t.checking = false
+	if err != nil && !errors.Is(err, context.Canceled) {
+		t.fail(fmt.Errorf("bt: hash check: %w", err))
+		return
+	}
+	r := &t.res
+	if plan != nil {
+		if len(t.peers) == 0 {
+			// No one to tell: mark them all, publish once.
+			for i := plan.Trusted.Next(0); i >= 0; i = plan.Trusted.Next(i + 1) {
+				if !t.pick.Have(i) {
+					t.pick.MarkHave(i)
+				}
+			}
+			nb := t.pick.Bitfield()
+			t.have.Store(&nb)
+		} else {
+			for i := plan.Trusted.Next(0); i >= 0; i = plan.Trusted.Next(i + 1) {
+				t.gotPiece(i)
+			}
+		}
+	}
+	found := false
+	for _, res := range results {
+		if res.ok {
+			t.gotPiece(res.piece)
+			found = true
+			t.emit(Event{Type: EventHashPass, Piece: res.piece})
+		} else if t.pick.Have(res.piece) {
+			t.lostPiece(res.piece)
+		}
+	}
+	if err == nil {
+		r.ready = true
+		r.fullSync = r.fullSync || found
+		if plan != nil && len(plan.Recheck) == 0 {
+			// Nothing new to record.
+			r.lastHave, r.lastPrio, r.lastState = t.have.Load(), slices.Clone(t.filePrio), t.state
+			r.lastSave = time.Now()
+		}
+	}
+	t.emit(Event{Type: EventCheckDone})
+	t.serving.Store(t.state == Started)
+	t.updateInterest()
+	t.checkComplete()
+	if t.state == Started {
+		for p := range t.peers {
+			t.fillRequests(p)
+		}
+	}
+}
