@@ -64,8 +64,12 @@ func (d *decodeState) allocAny(n int) []any {
 // the slab meanwhile); if the chunk fills up, the elements so far move to a
 // new one.
 func decodeStringSlice(d *decodeState, v reflect.Value) error {
+	return d.decodeStrings(v.Type(), (*[]string)(unsafe.Pointer(v.UnsafeAddr())))
+}
+
+func (d *decodeState) decodeStrings(t reflect.Type, dst *[]string) error {
 	if d.data[d.off] != 'l' {
-		return d.mismatch(v.Type())
+		return d.mismatch(t)
 	}
 	if err := d.enter(); err != nil {
 		return err
@@ -82,7 +86,7 @@ func decodeStringSlice(d *decodeState, v reflect.Value) error {
 		}
 		s := ""
 		if c-'0' > 9 {
-			if err := d.mismatch(v.Type().Elem()); err != nil {
+			if err := d.mismatch(t.Elem()); err != nil {
 				return err
 			}
 		} else {
@@ -104,12 +108,19 @@ func decodeStringSlice(d *decodeState, v reflect.Value) error {
 	}
 	d.off++
 	d.depth--
-	var list []string
 	if n := len(d.strSlab); n > start {
-		list = d.strSlab[start:n:n]
+		*dst = d.strSlab[start:n:n]
 	} else {
-		list = []string{}
+		*dst = []string{}
 	}
-	*(*[]string)(unsafe.Pointer(v.UnsafeAddr())) = list
 	return nil
+}
+
+// cloneBytes returns a copy of b that is never nil. Appending to a nil
+// slice, unlike make and copy, does not clear the memory first.
+func cloneBytes(b []byte) []byte {
+	if len(b) == 0 {
+		return []byte{}
+	}
+	return append([]byte(nil), b...)
 }

@@ -351,7 +351,7 @@ func decodeBytes(d *decodeState, v reflect.Value) error {
 	if err != nil {
 		return err
 	}
-	v.SetBytes(append(make([]byte, 0, len(b)), b...))
+	v.SetBytes(cloneBytes(b))
 	return nil
 }
 

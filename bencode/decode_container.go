@@ -3,6 +3,7 @@ package bencode
 import (
 	"reflect"
 	"sync"
+	"unsafe"
 )
 
 // A sliceScratch is a reusable slice that list elements are decoded into
@@ -161,13 +162,24 @@ func newMapDecoder(t reflect.Type) decodeFunc {
 type structDecoder struct {
 	fields []field // sorted by name
 	decs   []decodeFunc
+	fast   []fastField
+}
+
+// A fastField locates a field that decodeFast can fill.
+type fastField struct {
+	kind   fastKind // fastNone: use decs
+	offset uintptr
 }
 
 func newStructDecoder(t reflect.Type) decodeFunc {
 	sd := &structDecoder{fields: cachedFields(t)}
 	sd.decs = make([]decodeFunc, len(sd.fields))
+	sd.fast = make([]fastField, len(sd.fields))
 	for i, f := range sd.fields {
 		sd.decs[i] = decoderFor(f.typ)
+		if len(f.index) == 1 {
+			sd.fast[i] = fastField{kind: fastKindOf(f.typ), offset: t.Field(f.index[0]).Offset}
+		}
 	}
 	return sd.decode
 }
@@ -202,6 +214,10 @@ func (sd *structDecoder) decode(d *decodeState, v reflect.Value) error {
 		return err
 	}
 	d.off++
+	var base unsafe.Pointer
+	if v.CanAddr() {
+		base = unsafe.Pointer(v.UnsafeAddr())
+	}
 	var prev []byte
 	hint := 0
 	for i := 0; ; i++ {
@@ -231,6 +247,16 @@ func (sd *structDecoder) decode(d *decodeState, v reflect.Value) error {
 		}
 		hint = fi + 1
 		f := &sd.fields[fi]
+		hadErr := d.typeErr != nil
+		if ff := sd.fast[fi]; ff.kind != fastNone && base != nil {
+			if err := d.decodeFast(ff.kind, f.typ, unsafe.Add(base, ff.offset)); err != nil {
+				return err
+			}
+			if !hadErr && d.typeErr != nil && d.typeErr.Field == "" {
+				d.typeErr.Field = f.name
+			}
+			continue
+		}
 		var fv reflect.Value
 		if len(f.index) == 1 {
 			fv = v.Field(f.index[0])
@@ -240,7 +266,6 @@ func (sd *structDecoder) decode(d *decodeState, v reflect.Value) error {
 				return err
 			}
 		}
-		hadErr := d.typeErr != nil
 		if err := sd.decs[fi](d, fv); err != nil {
 			return err
 		}
