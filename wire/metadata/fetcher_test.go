@@ -59,7 +59,7 @@ func rejecting(_ []byte, piece int) []byte {
 // swarm connects fake peers to one Fetcher; requests are queued and answered
 // by pump, so the test controls the order of events.
 type swarm struct {
-	t     *testing.T
+	t     testing.TB
 	clock *manualClock
 	f     *Fetcher
 
