@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -361,5 +362,101 @@ func TestListenerAndDial(t *testing.T) {
 	for _, c := range conns {
 		c.Close()
 		<-c.Done()
+	}
+}
+
+// A peer that keeps sending but never reads cannot hold the writer.
+func TestPeerNotReading(t *testing.T) {
+	cfg := testConfig('s')
+	cfg.IdleTimeout = 200 * time.Millisecond
+	pa, pb := net.Pipe()
+	ch := make(chan *Conn, 1)
+	go func() {
+		c, _ := NewConn(context.Background(), pa, cfg)
+		ch <- c
+	}()
+	WriteHandshake(pb, Handshake{Reserved: allReserved(), InfoHash: cfg.InfoHash})
+	ReadHandshake(pb)
+	c := <-ch
+	rec := newRecorder()
+	c.Start(rec)
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		for {
+			select {
+			case <-stop:
+				pb.Close()
+				return
+			case <-time.After(20 * time.Millisecond):
+				pb.Write([]byte{0, 0, 0, 0})
+			}
+		}
+	}()
+	e := rec.nextEvent(t, EventClose)
+	var ne net.Error
+	if !errors.As(e.Err, &ne) || !ne.Timeout() {
+		t.Fatalf("closed with %v, want a write time-out", e.Err)
+	}
+	<-c.Done()
+}
+
+func TestListenerHandshakeTimeout(t *testing.T) {
+	errs := make(chan error, 10)
+	l, err := Listen("127.0.0.1:0", ListenConfig{
+		Torrent:          func(Handshake, net.Addr) *Config { return testConfig('L') },
+		Error:            func(err error) { errs <- err },
+		HandshakeTimeout: 50 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	nc, err := net.Dial("tcp", l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	nc.Write([]byte("\x13BitTorrent"))
+	select {
+	case err := <-errs:
+		var ne net.Error
+		if !errors.As(err, &ne) || !ne.Timeout() {
+			t.Fatalf("error %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("slow handshake not dropped")
+	}
+}
+
+// Each started Conn runs two goroutines.
+func TestGoroutinesPerConn(t *testing.T) {
+	before := runtime.NumGoroutine()
+	const pairs = 20
+	for range pairs {
+		a, b := tcpPair(t, testConfig('a'), testConfig('b'))
+		a.Start(nil)
+		b.Start(nil)
+	}
+	if n := runtime.NumGoroutine() - before; n > 4*pairs {
+		t.Fatalf("%d goroutines for %d connections", n, 2*pairs)
+	}
+}
+
+func TestMeter(t *testing.T) {
+	var m meter
+	for i := range 10 {
+		m.add(time.Duration(i)*time.Second, 1000)
+	}
+	if r := m.rate(9*time.Second + 500*time.Millisecond); r < 900 || r > 1100 {
+		t.Fatalf("rate %v, want about 1000", r)
+	}
+	if r := m.rate(30 * time.Second); r != 0 {
+		t.Fatalf("rate after silence %v", r)
+	}
+	var fresh meter
+	fresh.add(100*time.Millisecond, 500)
+	if r := fresh.rate(200 * time.Millisecond); r < 2000 {
+		t.Fatalf("early rate %v", r)
 	}
 }

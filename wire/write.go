@@ -1,7 +1,9 @@
 package wire
 
 import (
+	"errors"
 	"fmt"
+	"net"
 	"time"
 )
 
@@ -103,12 +105,11 @@ func (c *Conn) nextDeadline(now, lastSend time.Duration, sending bool) time.Dura
 }
 
 // write writes buf with the queued blocks spliced in, in one writev when
-// the stream supports it (a TCP connection), and recycles the blocks.
+// the stream supports it (a TCP connection), and recycles the blocks. On a
+// stream with write deadlines, a write that makes no progress for
+// Config.IdleTimeout fails: a peer that stops reading cannot hold the
+// writer forever.
 func (c *Conn) write(buf []byte, blocks []outBlock) error {
-	if len(blocks) == 0 {
-		_, err := c.rwc.Write(buf)
-		return err
-	}
 	iov := c.iov[:0]
 	prev := 0
 	for _, b := range blocks {
@@ -122,12 +123,27 @@ func (c *Conn) write(buf []byte, blocks []outBlock) error {
 		iov = append(iov, buf[prev:])
 	}
 	c.wbuf = iov
-	_, err := c.wbuf.WriteTo(c.rwc)
+	dl, hasDeadline := c.rwc.(interface{ SetWriteDeadline(time.Time) error })
+	hasDeadline = hasDeadline && c.cfg.IdleTimeout > 0
+	var err error
+	for {
+		if hasDeadline {
+			dl.SetWriteDeadline(time.Now().Add(c.cfg.IdleTimeout))
+		}
+		var n int64
+		n, err = c.wbuf.WriteTo(c.rwc)
+		var ne net.Error
+		if err != nil && n > 0 && errors.As(err, &ne) && ne.Timeout() {
+			continue // slow, but moving
+		}
+		break
+	}
 	for i := range blocks {
 		putBlock(blocks[i].block)
 		blocks[i] = outBlock{}
 	}
 	clear(iov)
 	c.iov = iov[:0]
+	c.wbuf = nil
 	return err
 }
