@@ -29,7 +29,8 @@ func (s *Server) handleQuery(m *krpc.Msg, size int, from netip.AddrPort) {
 	verify := false
 	if !m.RO && id != s.id {
 		t := s.tableFor(from)
-		if !t.heardQuery(id, from, now) && t.lookup(from) == nil && t.wouldAccept(id, now) &&
+		_, pinging := s.pingAddrs[from]
+		if !t.heardQuery(id, from, now) && t.lookup(from) == nil && !pinging && t.wouldAccept(id, now) &&
 			s.pings < maxServerPings/2 {
 			// A node we do not know queried us and its bucket has room:
 			// ping it back (at its source address, never elsewhere) and

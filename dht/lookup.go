@@ -292,6 +292,12 @@ func (l *lookup) closest() []*candidate {
 	return out
 }
 
+func (s *Server) countLookup() {
+	s.mu.Lock()
+	s.stats.Lookups++
+	s.mu.Unlock()
+}
+
 // families returns the address families worth a lookup: those the socket
 // serves and for which we know a node or a bootstrap address.
 func (s *Server) families() []bool {
@@ -336,6 +342,7 @@ func (s *Server) FindNode(ctx context.Context, target ID) ([]NodeInfo, error) {
 
 // findNode is FindNode, also returning the number of queries sent.
 func (s *Server) findNode(ctx context.Context, target ID) ([]NodeInfo, int, error) {
+	defer s.countLookup()
 	var out []NodeInfo
 	queries := 0
 	for _, v6 := range s.families() {
@@ -377,6 +384,7 @@ func (s *Server) GetPeers(ctx context.Context, infoHash [20]byte) <-chan []netip
 
 // getPeers runs get_peers lookups in every family and returns them.
 func (s *Server) getPeers(ctx context.Context, ih ID, onValues func([]netip.AddrPort)) ([]*lookup, error) {
+	defer s.countLookup()
 	var ls []*lookup
 	for _, v6 := range s.families() {
 		l := s.newLookup(ih, krpc.MethodGetPeers, v6)

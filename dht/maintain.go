@@ -11,8 +11,8 @@ import (
 const (
 	tickEvery     = time.Second
 	refreshAfter  = 15 * time.Minute // BEP 5: refresh buckets unchanged this long
-	rejoinFirst   = 2 * time.Second // first retry of the self-lookup while the table holds < k nodes;
-	rejoinMax     = 5 * time.Minute // the retry delay doubles up to this
+	rejoinFirst   = 2 * time.Second  // first retry of the self-lookup while the table holds < k nodes;
+	rejoinMax     = 5 * time.Minute  // the retry delay doubles up to this
 	saveEvery     = 10 * time.Minute
 	sweepEvery    = time.Minute
 	resolveTimout = 10 * time.Second
@@ -92,9 +92,8 @@ func (s *Server) expireTxnsLocked(now time.Time) {
 		if late < 0 || (tx.ch != nil && late < 5*s.cfg.QueryTimeout) {
 			continue
 		}
-		delete(s.txns, tid)
+		s.dropTxnLocked(tid, tx)
 		if tx.ch == nil {
-			s.pings--
 			s.tableFor(tx.addr).failed(tx.addr)
 			s.stats.Timeouts++
 		}

@@ -112,7 +112,8 @@ type Server struct {
 	t4, t6     *table
 	txns       map[uint16]*txn
 	nextTID    uint16
-	pings      int // outstanding pings of our own
+	pings      int                         // outstanding pings of our own
+	pingAddrs  map[netip.AddrPort]struct{} // their destinations (one ping per address at a time)
 	tok        *tokens
 	store      *peerStore
 	limit      *rateLimiter
@@ -157,14 +158,15 @@ func New(cfg Config) (*Server, error) {
 	}
 	now := time.Now()
 	s := &Server{
-		cfg:     cfg,
-		conn:    conn,
-		log:     cfg.Logger,
-		closing: make(chan struct{}),
-		txns:    make(map[uint16]*txn),
-		tok:     newTokens(now),
-		store:   newPeerStore(cfg.MaxPeersPerHash, cfg.MaxPeers, cfg.MaxInfoHashes),
-		limit:   newRateLimiter(cfg.QueryRate, cfg.QueryBurst, maxRateTracked),
+		cfg:       cfg,
+		conn:      conn,
+		log:       cfg.Logger,
+		closing:   make(chan struct{}),
+		txns:      make(map[uint16]*txn),
+		pingAddrs: make(map[netip.AddrPort]struct{}),
+		tok:       newTokens(now),
+		store:     newPeerStore(cfg.MaxPeersPerHash, cfg.MaxPeers, cfg.MaxInfoHashes),
+		limit:     newRateLimiter(cfg.QueryRate, cfg.QueryBurst, maxRateTracked),
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.udp, _ = conn.(*net.UDPConn)
@@ -377,10 +379,7 @@ func (s *Server) handleReply(m *krpc.Msg, from netip.AddrPort) {
 		s.mu.Unlock()
 		return
 	}
-	delete(s.txns, tid)
-	if tx.ch == nil {
-		s.pings--
-	}
+	s.dropTxnLocked(tid, tx)
 	s.stats.RepliesIn++
 	var ping *node
 	if m.Y == krpc.Response {
@@ -439,6 +438,7 @@ func (s *Server) query(addr netip.AddrPort, method string, a *krpc.Args, ch chan
 	tid, err := s.newTxnLocked(addr, method, ch)
 	if ch == nil && err == nil {
 		s.pings++
+		s.pingAddrs[addr] = struct{}{}
 	}
 	s.mu.Unlock()
 	if err != nil {
@@ -465,21 +465,28 @@ func (s *Server) cancelTxn(tid uint16, failed bool) {
 	if tx == nil {
 		return
 	}
-	delete(s.txns, tid)
-	if tx.ch == nil {
-		s.pings--
-	}
+	s.dropTxnLocked(tid, tx)
 	if failed {
 		s.tableFor(tx.addr).failed(tx.addr)
 		s.stats.Timeouts++
 	}
 }
 
+// dropTxnLocked forgets a transaction.
+func (s *Server) dropTxnLocked(tid uint16, tx *txn) {
+	delete(s.txns, tid)
+	if tx.ch == nil {
+		s.pings--
+		delete(s.pingAddrs, tx.addr)
+	}
+}
+
 // ping sends a ping whose reply only updates the routing table. It does
-// nothing if too many of our pings are outstanding.
+// nothing if too many of our pings are outstanding or one to addr is.
 func (s *Server) ping(addr netip.AddrPort) {
 	s.mu.Lock()
-	busy := s.pings >= maxServerPings || !s.servesFamily(addr)
+	_, dup := s.pingAddrs[addr]
+	busy := dup || s.pings >= maxServerPings || !s.servesFamily(addr)
 	s.mu.Unlock()
 	if busy {
 		return
@@ -542,6 +549,7 @@ type Stats struct {
 	BytesIn, BytesOut   uint64
 	QueriesIn           uint64 // queries answered
 	QueriesOut          uint64 // queries sent
+	Lookups             uint64 // lookups finished (FindNode, GetPeers, Announce, refreshes)
 	RepliesIn           uint64 // responses and errors matched to our queries
 	Timeouts            uint64 // our queries that went unanswered
 	Malformed           uint64 // datagrams that are not valid KRPC
