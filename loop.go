@@ -122,6 +122,7 @@ func (t *Torrent) applyPriorities() {
 			prio[i] = max(prio[i], t.filePrio[f])
 		}
 	}
+	t.rd.raise(prio)
 	t.pick.SetPriorities(func(i int) int { return prio[i] })
 	if t.store != nil {
 		for f, p := range t.filePrio {
@@ -203,6 +204,7 @@ func (t *Torrent) fail(err error) {
 }
 
 func (t *Torrent) wakeWaiters() {
+	t.rd.signal()
 	for _, w := range t.waiters {
 		close(w)
 	}
@@ -277,6 +279,7 @@ func (t *Torrent) gotPiece(i int) {
 	t.pick.MarkHave(i)
 	nb := t.pick.Bitfield()
 	t.have.Store(&nb)
+	t.rd.signal()
 	for p := range t.peers {
 		if p.started {
 			p.conn.Have(i)

@@ -134,6 +134,7 @@ type Torrent struct {
 	fetcher     *metadata.Fetcher
 	waiters     []chan struct{} // WaitComplete callers
 	res         resumeState     // resume data (resume.go)
+	rd          readers         // streaming readers (reader.go)
 }
 
 // metaState is what becomes known with the info dictionary.
