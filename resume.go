@@ -105,10 +105,26 @@ func (c *Client) attachResume(t *Torrent, rec *resume.Data) {
 		}
 		r.completedAt = rec.CompletedAt
 	}
-	if m := t.meta.Load(); m != nil {
+	m := t.meta.Load()
+	if m != nil {
 		r.torrentSaved = t.saveTorrentFile(m.mi)
-	} else if rec == nil && t.magnet != nil {
+	}
+	if rec == nil {
+		// A first record, with no pieces, so that the torrent is restored
+		// in its directory, state and priorities even if it never gets as
+		// far as a save.
 		d := t.resumeSnapshot()
+		d.Have.ClearAll()
+		if m != nil {
+			prios := make([]int, len(m.layout.Files))
+			for i := range prios {
+				prios[i] = PriorityNormal
+				if i < len(t.filePrio) {
+					prios[i] = t.filePrio[i]
+				}
+			}
+			d.Files = resume.Files(m.layout, prios, nil)
+		}
 		if err := r.dir.Save(d); err != nil {
 			t.log.Warn("recording the torrent", "err", err)
 		}
@@ -153,7 +169,7 @@ func (t *Torrent) TotalDownloaded() int64 { return t.res.baseDown + t.downloaded
 func (t *Torrent) resumeSnapshot() *resume.Data {
 	r := &t.res
 	d := &resume.Data{
-		InfoHash: t.infoHash, Name: t.Name(), Dir: t.dir, State: t.state.String(),
+		InfoHash: t.infoHash, Name: t.Name(), Dir: t.dir, State: t.State().String(),
 		Uploaded: t.TotalUploaded(), Downloaded: t.TotalDownloaded(),
 		AddedAt: r.addedAt, CompletedAt: r.completedAt, SavedAt: time.Now(),
 		Have: bitfield.New(0),
