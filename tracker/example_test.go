@@ -69,3 +69,11 @@ func ExampleAnnouncer() {
 	// peers: [10.0.0.1:6881]
 	// seeds: 1 failures: 0 urls: 1
 }
+
+func ExampleTiers() {
+	fmt.Println(tracker.Tiers("http://a/announce", nil))
+	fmt.Println(tracker.Tiers("http://a/announce", [][]string{{"udp://b:1", ""}, {}, {"http://c/announce"}}))
+	// Output:
+	// [[http://a/announce]]
+	// [[udp://b:1] [http://c/announce]]
+}
