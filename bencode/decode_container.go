@@ -310,13 +310,13 @@ func (d *decodeState) decodeAny() (any, error) {
 		if err != nil || !ok {
 			return nil, err
 		}
-		return n, nil
+		return d.boxInt64(n), nil
 	case c >= '0' && c <= '9':
 		b, err := d.readString()
 		if err != nil {
 			return nil, err
 		}
-		return d.str(b), nil
+		return d.boxString(d.str(b)), nil
 	case c == 'l':
 		if err := d.enter(); err != nil {
 			return nil, err

@@ -432,3 +432,27 @@ func TestListSizes(t *testing.T) {
 		}
 	}
 }
+
+// TestBoxedValues checks that the integers and strings decoded into
+// interfaces behave as ordinary boxed values, and do not share storage.
+func TestBoxedValues(t *testing.T) {
+	var v any
+	if err := Unmarshal([]byte("li1000ei-5e3:abci1000e3:abci7ee"), &v); err != nil {
+		t.Fatal(err)
+	}
+	l := v.([]any)
+	if l[0] != l[3] || l[0] != any(int64(1000)) || l[1].(int64) != -5 || l[2] != l[4] || l[2] != any("abc") {
+		t.Errorf("got %#v", l)
+	}
+	if reflect.TypeOf(l[0]) != reflect.TypeFor[int64]() || reflect.TypeOf(l[2]) != reflect.TypeFor[string]() {
+		t.Errorf("types %T %T", l[0], l[2])
+	}
+	l[0] = int64(1)
+	if l[3] != any(int64(1000)) {
+		t.Errorf("changing one element changed another: %#v", l)
+	}
+	m := map[any]int{l[2]: 1}
+	if m["abc"] != 1 {
+		t.Errorf("boxed string does not hash like a string")
+	}
+}

@@ -29,6 +29,8 @@ type decodeState struct {
 	arena   []byte
 	strSlab []string
 	anySlab []any
+	intBox  []int64
+	strBox  []string
 	// Scratch stacks for gathering list elements before their number is
 	// known; reused across runs.
 	anyStack []any
@@ -43,6 +45,8 @@ func (d *decodeState) init(data []byte) {
 	d.arena = nil
 	d.strSlab = nil
 	d.anySlab = nil
+	d.intBox = nil
+	d.strBox = nil
 	if d.maxDepth <= 0 {
 		d.maxDepth = DefaultMaxDepth
 	}
