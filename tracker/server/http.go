@@ -60,6 +60,8 @@ func (s *Server) httpAnnounce(w http.ResponseWriter, r *http.Request, ip netip.A
 		return
 	}
 	res := s.store.announce(a, now)
+	s.log.Debug("announce", "proto", "http", "peer", a.addr, "info_hash", fmt.Sprintf("%x", a.infoHash),
+		"event", a.event, "left", a.left, "returned", len(res.peers))
 	reply := map[string]any{
 		"interval":     int64(s.cfg.Interval.Seconds()),
 		"min interval": int64(s.cfg.MinInterval.Seconds()),
@@ -173,6 +175,7 @@ func (s *Server) httpScrape(w http.ResponseWriter, r *http.Request, ip netip.Add
 }
 
 func (s *Server) fail(w http.ResponseWriter, err error) {
+	s.log.Debug("request refused", "proto", "http", "err", err)
 	s.write(w, map[string]any{"failure reason": err.Error()})
 }
 

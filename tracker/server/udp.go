@@ -141,6 +141,8 @@ func (s *Server) udpAnnounce(r *trackerwire.AnnounceRequest, src netip.AddrPort,
 		a.event = event[r.Event]
 	}
 	res := s.store.announce(a, now)
+	s.log.Debug("announce", "proto", "udp", "peer", a.addr, "info_hash", fmt.Sprintf("%x", a.infoHash),
+		"event", a.event, "left", a.left, "returned", len(res.peers))
 	return (&trackerwire.AnnounceResponse{
 		TransactionID: r.TransactionID,
 		Interval:      uint32(s.cfg.Interval / time.Second),
