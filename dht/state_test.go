@@ -1,0 +1,67 @@
+package dht
+
+import (
+	"net/netip"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/bt-go/bt/dht/internal/krpc"
+)
+
+// TestStateFile: a node saves its routing table on Close and, restarted
+// with no bootstrap nodes, keeps its id and rejoins through the saved nodes.
+func TestStateFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "dht.state")
+	peer := newTestServer(t, Config{})
+	a, err := New(Config{Addr: "127.0.0.1:0", StateFile: path, Bootstrap: []string{peer.Addr().String()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "a to learn its bootstrap node", 5*time.Second, func() bool { return hasNode(a, peer.Addr()) })
+	id := a.ID()
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	b := newTestServer(t, Config{StateFile: path})
+	if b.ID() != id {
+		t.Errorf("restarted with id %v, saved %v", b.ID(), id)
+	}
+	waitFor(t, "the restarted node to rejoin through saved nodes", 5*time.Second, func() bool { return hasNode(b, peer.Addr()) })
+}
+
+func TestStateFileValidation(t *testing.T) {
+	good := []byte(stateMagic)
+	id := RandomID()
+	good = append(good, id[:]...)
+	good = append(good, 0, 2)
+	good = krpc.AppendNodes(good, []krpc.NodeInfo{
+		{ID: RandomID(), Addr: netip.MustParseAddrPort("127.0.0.1:1")},
+		{ID: RandomID(), Addr: netip.MustParseAddrPort("0.0.0.0:1")}, // invalid: dropped
+	})
+	good = append(good, 0, 0)
+	st, err := parseState(good)
+	if err != nil || st.id != id || len(st.nodes) != 1 {
+		t.Fatalf("parseState = %+v, %v", st, err)
+	}
+	bad := map[string][]byte{
+		"empty":      nil,
+		"magic":      append([]byte("XXXXXX\n"), good[7:]...),
+		"truncated":  good[:len(good)-1],
+		"trailing":   append(append([]byte{}, good...), 0),
+		"huge count": append(append(append([]byte(stateMagic), id[:]...), 0xff, 0xff), make([]byte, 100)...),
+	}
+	for name, b := range bad {
+		if _, err := parseState(b); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+	// A corrupt file is ignored: the node starts with a fresh id.
+	path := filepath.Join(t.TempDir(), "dht.state")
+	os.WriteFile(path, []byte("garbage"), 0o644)
+	s := newTestServer(t, Config{StateFile: path})
+	if s.ID() == (ID{}) {
+		t.Error("zero id")
+	}
+}
