@@ -103,69 +103,19 @@ func TestDownloadPieceFromLibtorrent(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { c.Close(); <-c.Done() }()
-	ph := c.PeerHandshake()
-	if !ph.Reserved.Extended() || !ph.Reserved.Fast() {
-		t.Fatalf("libtorrent's reserved bits %v", ph.Reserved)
+	if !c.PeerHandshake().Reserved.Extended() || !c.PeerHandshake().Reserved.Fast() {
+		t.Fatalf("libtorrent's reserved bits %v", c.PeerHandshake().Reserved)
 	}
-	var mu sync.Mutex
-	var gotHave, unchoked bool
-	h := wire.Funcs{Message: func(c *wire.Conn, m *wire.Message) {
-		mu.Lock()
-		defer mu.Unlock()
-		switch m.Type {
-		case wire.MsgHaveAll, wire.MsgBitfield:
-			gotHave = true
-		case wire.MsgUnchoke:
-			unchoked = true
-		}
-	}}
-	if err := c.HaveNone(); err != nil {
-		t.Fatal(err)
+	if !startAndWaitPieces(t, c) {
+		t.Fatal("the seed does not have every piece")
 	}
-	if err := c.Start(h); err != nil {
-		t.Fatal(err)
-	}
-	state := func(p *bool) func() bool {
-		return func() bool { mu.Lock(); defer mu.Unlock(); return *p }
-	}
-	waitUntil(t, "libtorrent's have-all or bitfield", state(&gotHave))
 	waitUntil(t, "libtorrent's extended handshake", func() bool { return c.PeerExtendedHandshake() != nil })
 	eh := c.PeerExtendedHandshake()
 	t.Logf("libtorrent: v=%q reqq=%d m=%v yourip=%v", eh.V, eh.Reqq, eh.M, net.IP(eh.YourIP))
 	if eh.M["ut_metadata"] == 0 || eh.MetadataSize <= 0 {
 		t.Errorf("libtorrent's extended handshake lacks ut_metadata: %+v", eh)
 	}
-	if !c.PeerPieces().All() {
-		t.Fatal("the seed does not have every piece")
-	}
-	c.Interested()
-	waitUntil(t, "unchoke", state(&unchoked))
-
-	for _, piece := range []int{0, ti.numPieces() - 1} {
-		size := int(ti.pieceSize(piece))
-		buf := make([]byte, size)
-		var wg sync.WaitGroup
-		for begin := 0; begin < size; begin += wire.BlockSize {
-			n := min(wire.BlockSize, size-begin)
-			wg.Add(1)
-			err := c.Request(piece, begin, n, func(block []byte, err error) {
-				defer wg.Done()
-				if err != nil {
-					t.Errorf("block %d+%d: %v", piece, begin, err)
-					return
-				}
-				copy(buf[begin:], block)
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-		}
-		wg.Wait()
-		sum := sha1.Sum(buf)
-		if !bytes.Equal(sum[:], ti.Pieces[20*piece:20*piece+20]) {
-			t.Fatalf("piece %d: SHA-1 mismatch", piece)
-		}
-	}
+	downloadPieces(t, c, ti, []int{0, ti.numPieces() - 1})
 	if s := c.Stats(); s.PayloadDownloaded != ti.PieceLength+ti.pieceSize(ti.numPieces()-1) {
 		t.Fatalf("stats %+v", s)
 	}
@@ -263,5 +213,140 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 			t.Fatalf("timed out waiting for %s", what)
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// pieceWatch records what a test waits for.
+type pieceWatch struct {
+	mu                 sync.Mutex
+	gotPieces, unchoke bool
+}
+
+func (w *pieceWatch) handle(c *wire.Conn, m *wire.Message) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	switch m.Type {
+	case wire.MsgHaveAll, wire.MsgBitfield:
+		w.gotPieces = true
+	case wire.MsgUnchoke:
+		w.unchoke = true
+	}
+}
+
+func (w *pieceWatch) flag(p *bool) func() bool {
+	return func() bool { w.mu.Lock(); defer w.mu.Unlock(); return *p }
+}
+
+var watches sync.Map // *wire.Conn → *pieceWatch
+
+// startAndWaitPieces sends have-none (or nothing without Fast), starts c,
+// waits for the peer's pieces and reports whether it has them all.
+func startAndWaitPieces(t *testing.T, c *wire.Conn) bool {
+	t.Helper()
+	w := &pieceWatch{}
+	watches.Store(c, w)
+	if c.SupportsFast() {
+		c.HaveNone()
+	}
+	if err := c.Start(wire.Funcs{Message: w.handle}); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "the peer's have-all or bitfield", w.flag(&w.gotPieces))
+	return c.PeerPieces().All()
+}
+
+// downloadPieces gets unchoked and downloads the given pieces block by
+// block, checking each piece's SHA-1.
+func downloadPieces(t *testing.T, c *wire.Conn, ti *torrentInfo, pieces []int) {
+	t.Helper()
+	v, _ := watches.Load(c)
+	w := v.(*pieceWatch)
+	c.Interested()
+	start := time.Now()
+	waitUntil(t, "unchoke", w.flag(&w.unchoke))
+	t.Logf("unchoked after %v", time.Since(start))
+	// Every block is requested at once: a pipeline, as real clients do
+	// (Transmission answers in rounds of its bandwidth timer).
+	bufs := make([][]byte, len(pieces))
+	var wg sync.WaitGroup
+	for i, piece := range pieces {
+		size := int(ti.pieceSize(piece))
+		buf := make([]byte, size)
+		bufs[i] = buf
+		for begin := 0; begin < size; begin += wire.BlockSize {
+			n := min(wire.BlockSize, size-begin)
+			wg.Add(1)
+			err := c.Request(piece, begin, n, func(block []byte, err error) {
+				defer wg.Done()
+				if err != nil {
+					t.Errorf("block %d+%d: %v", piece, begin, err)
+					return
+				}
+				copy(buf[begin:], block)
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	wg.Wait()
+	for i, piece := range pieces {
+		sum := sha1.Sum(bufs[i])
+		if !bytes.Equal(sum[:], ti.Pieces[20*piece:20*piece+20]) {
+			t.Fatalf("piece %d: SHA-1 mismatch", piece)
+		}
+	}
+}
+
+// TestDownloadFromTransmission dials a Transmission seed and downloads
+// every piece with package wire alone.
+func TestDownloadFromTransmission(t *testing.T) {
+	peertest.RequireCommand(t, "transmission-cli")
+	t.Parallel()
+	dir := t.TempDir()
+	data, tf, ti := makeTorrent(t, dir, 300_000, 32768)
+	start := time.Now()
+	tr := peertest.StartTransmission(t, peertest.TransmissionOptions{TorrentFile: tf, Dir: filepath.Dir(data)})
+	t.Logf("%v: transmission started", time.Since(start))
+	cfg := &wire.Config{InfoHash: ti.InfoHash, PeerID: randomPeerID(), PieceLength: ti.PieceLength, TotalLength: ti.Length}
+	// Transmission unchokes new peers at its next rechoke, up to 10 s later.
+	// It loads the torrent and verifies the data before it
+	// seeds: until then it resets connections or announces fewer pieces, so
+	// reconnect until it has them all.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		c, err := wire.Dial(ctx, tr.Addr, cfg)
+		cancel()
+		if err != nil {
+			if time.Now().After(deadline) {
+				t.Fatal(err)
+			}
+			time.Sleep(200 * time.Millisecond)
+			continue
+		}
+		if startAndWaitPieces(t, c) {
+			t.Logf("%v: transmission has every piece", time.Since(start))
+			h := c.PeerHandshake()
+			t.Logf("transmission: reserved %v, peer id %q, fast %v", h.Reserved, h.PeerID[:8], c.SupportsFast())
+			all := make([]int, ti.numPieces())
+			for i := range all {
+				all[i] = i
+			}
+			downloadPieces(t, c, ti, all)
+			t.Logf("%v: downloaded", time.Since(start))
+			if got := c.Downloaded(); got != ti.Length {
+				t.Fatalf("downloaded %d of %d", got, ti.Length)
+			}
+			c.Close()
+			<-c.Done()
+			return
+		}
+		c.Close()
+		<-c.Done()
+		if time.Now().After(deadline) {
+			t.Fatal("transmission never had every piece")
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
 }
