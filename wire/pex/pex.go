@@ -46,9 +46,11 @@ type Config struct {
 	// announced before (and OnPeer reported). Same rules as OnPeer.
 	OnDropped func(addr netip.AddrPort)
 	// Self lists our own addresses (for example our listen address as others
-	// see it). They are never sent nor reported. The remote's address, its
-	// listen address and the address it says it sees us at are excluded
-	// automatically.
+	// see it). They are never sent nor reported. Each must be a specific
+	// address: 0.0.0.0:port matches nothing. Excluded automatically: the
+	// remote's address and listen address, and, when wire.Config.ListenPort
+	// is set, our listen port on the connection's local address and on the
+	// address the remote says it sees us at ("yourip").
 	Self []netip.AddrPort
 	// MaxPerMinute is how many messages the remote may send in any 60
 	// seconds; DefaultMaxPerMinute if 0.
