@@ -135,7 +135,8 @@ type EventType int
 const (
 	// EventDownload: a requested block arrived; Bytes is its length.
 	EventDownload EventType = iota + 1
-	// EventUpload: a block was written to the peer; Bytes is the payload.
+	// EventUpload: piece data was written to the peer; Bytes is its length
+	// (the blocks of one write together).
 	EventUpload
 	// EventTimeout: the head request timed out; Request says which.
 	EventTimeout

@@ -67,7 +67,8 @@ type ListenConfig struct {
 	Torrent func(peer Handshake, remote net.Addr) *Config
 	// Connected receives each Conn after both handshakes, not yet started
 	// (Peerface's peer-connected): register extensions, queue a bitfield,
-	// then Start it. When nil, connections are closed.
+	// then Start it. When nil, connections are closed. It runs on the
+	// handshake's goroutine, which Close waits for: it must not block.
 	Connected func(c *Conn)
 	// Error reports an error of the listener or of an incoming handshake
 	// (the seed's server 'error').
