@@ -39,7 +39,8 @@ type Client struct {
 	port   int
 	hashes *hashPool
 	conns  atomic.Int32
-	state  *resume.Dir // Config.StateDir (session.go)
+	state  *resume.Dir  // Config.StateDir (session.go)
+	lim    clientLimits // rate limits (limits.go)
 
 	mu       sync.Mutex
 	torrents map[metainfo.Hash]*Torrent
@@ -82,6 +83,7 @@ func NewClient(cfg Config) (*Client, error) {
 			HandshakeTimeout: cfg.HandshakeTimeout,
 		})
 	}
+	c.lim.init(&cfg)
 	c.hashes = newHashPool(cfg.HashWorkers)
 	if c.state != nil && !cfg.NoRestore {
 		c.restore()
@@ -243,6 +245,7 @@ func (c *Client) newTorrent(ih metainfo.Hash, mi *metainfo.MetaInfo, mag *metain
 		filePrio:   o.FilePriorities,
 	}
 	t.disp.fn = o.OnEvent
+	t.lim.init(o)
 	t.ctx, t.cancel = context.WithCancel(context.Background())
 	t.state = Stopped
 	t.stateA.Store(int32(Stopped))

@@ -24,6 +24,11 @@ type Config struct {
 	// MaxHalfOpen bounds outgoing dials in progress per torrent. Default 16.
 	MaxHalfOpen int
 
+	// MaxDownloadRate and MaxUploadRate limit the payload rates of all
+	// torrents together, in bytes per second; 0 means unlimited. See
+	// Client.SetRateLimits and TorrentOptions for per-torrent limits.
+	MaxDownloadRate, MaxUploadRate int64
+
 	// UploadSlots is the number of regular unchoke slots per torrent
 	// (one optimistic slot comes on top). Default 4.
 	UploadSlots int

@@ -31,6 +31,10 @@ const (
 	// EventCheckDone: a hash check started by HashCheck (or at start-up)
 	// finished.
 	EventCheckDone
+	// EventDataMissing: verified piece Piece could not be read back (Err:
+	// its file was deleted or truncated); it is marked missing and the
+	// torrent is rechecked (see faults.go).
+	EventDataMissing
 )
 
 func (e EventType) String() string {
@@ -51,6 +55,8 @@ func (e EventType) String() string {
 		return "error"
 	case EventCheckDone:
 		return "check done"
+	case EventDataMissing:
+		return "data missing"
 	}
 	return fmt.Sprintf("EventType(%d)", int(e))
 }

@@ -372,6 +372,7 @@ func (t *Torrent) teardown() {
 	for p := range t.peers {
 		<-p.conn.Done()
 	}
+	t.lim.wg.Wait() // upload queues (limits.go)
 	t.peers = nil
 	if t.fetcher != nil {
 		t.fetcher.Close()

@@ -48,6 +48,7 @@ type peer struct {
 	badPieces        int
 	uploadedA        atomic.Int64 // payload sent (read goroutine)
 	downloaded       int64        // payload received, fresh or not
+	upq              uploadQueue  // requests waiting for upload tokens (limits.go)
 }
 
 // peerEvent carries what a peer's read goroutine saw to the loop.
@@ -100,6 +101,9 @@ func (p *peer) HandleMessage(c *wire.Conn, m *wire.Message) {
 	case wire.MsgRequest:
 		p.t.serveRequest(p, m.Index, m.Begin, m.Length)
 	case wire.MsgPiece:
+		if !p.waitDownload(len(m.Block)) {
+			return
+		}
 		b := getBlockBuf(len(m.Block))
 		copy(b, m.Block)
 		p.send(peerEvent{typ: m.Type, index: m.Index, begin: m.Begin, data: b})

@@ -40,7 +40,7 @@ func (t *Torrent) addConn(c *wire.Conn, incoming bool) {
 	case t.isBanned(addr, pid):
 		reject("banned")
 		return
-	case len(t.peers) >= t.cfg.MaxConnsPerTorrent:
+	case len(t.peers) >= t.maxConns():
 		reject("too many connections")
 		return
 	}
@@ -345,6 +345,7 @@ func (t *Torrent) pipeline(p *peer) int {
 	n := int(p.downRate.value * t.cfg.RequestQueueTime.Seconds() / picker.BlockSize)
 	n = max(n, t.cfg.MinRequests)
 	n = min(n, t.cfg.MaxRequests)
+	n = t.capPipeline(n)
 	if p.reqq > 0 {
 		n = min(n, p.reqq)
 	}
@@ -534,15 +535,14 @@ func (t *Torrent) serveRequest(p *peer, index, begin, length int) {
 		p.conn.Reject(index, begin, length)
 		return
 	}
+	if t.queueUpload(p, index, begin, length) {
+		return
+	}
 	buf := getBlockBuf(length)
 	defer putBlockBuf(buf)
 	if err := m.store.ReadBlock(index, int64(begin), buf); err != nil {
 		p.conn.Reject(index, begin, length)
-		t.post(func() {
-			if t.store == m.store {
-				t.fail(err)
-			}
-		})
+		t.post(func() { t.readFailed(m, index, err) })
 		return
 	}
 	p.conn.Piece(index, begin, buf)

@@ -237,7 +237,7 @@ func (t *Torrent) dialMore() {
 	}
 	now := time.Now()
 	for a, k := range t.known {
-		if len(t.peers)+len(t.dialing) >= t.cfg.MaxConnsPerTorrent || len(t.dialing) >= t.cfg.MaxHalfOpen {
+		if len(t.peers)+len(t.dialing) >= t.maxConns() || len(t.dialing) >= t.cfg.MaxHalfOpen {
 			return
 		}
 		if now.Before(k.next) || t.dialing[a] {

@@ -68,6 +68,12 @@ type TorrentOptions struct {
 	Peers []netip.AddrPort
 	// PeerSources find more peers (trackers, DHT); see PeerSource.
 	PeerSources []PeerSource
+	// MaxDownloadRate and MaxUploadRate limit the torrent's payload rates
+	// in bytes per second (0: unlimited; the client's limits apply too).
+	MaxDownloadRate, MaxUploadRate int64
+	// MaxConns bounds the torrent's connections (0: the client's
+	// MaxConnsPerTorrent).
+	MaxConns int
 }
 
 // Torrent is one torrent of a Client. Its state is owned by one goroutine;
@@ -135,6 +141,7 @@ type Torrent struct {
 	waiters     []chan struct{} // WaitComplete callers
 	res         resumeState     // resume data (resume.go)
 	rd          readers         // streaming readers (reader.go)
+	lim         torrentLimits   // rate and connection limits (limits.go)
 }
 
 // metaState is what becomes known with the info dictionary.
