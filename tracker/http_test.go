@@ -223,6 +223,7 @@ func hostileReplies(t *testing.T) map[string]struct {
 func TestHTTPHostileReplies(t *testing.T) {
 	for name, tc := range hostileReplies(t) {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			u := serve(t, tc.h)
 			_, err := (&Client{}).Announce(context.Background(), u, testRequest())
 			if err == nil || !tc.check(err) {

@@ -6,7 +6,7 @@ import (
 	"errors"
 	"net"
 	"net/netip"
-	"strings"
+	"regexp"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -89,13 +89,21 @@ func honest(f *fakeUDP, from netip.AddrPort, req any) [][]byte {
 	return nil
 }
 
+// fastUDPClient gives up soon: for trackers that never answer properly.
+// (Its timeouts only shorten the tests; they are generous enough that a
+// loaded machine does not turn a reply into a retransmission.)
 func fastUDPClient() *Client {
-	return &Client{UDPTimeout: 50 * time.Millisecond, UDPAttempts: 2}
+	return &Client{UDPTimeout: 200 * time.Millisecond, UDPAttempts: 2}
+}
+
+// patientClient is for trackers that answer: no retransmission expected.
+func patientClient() *Client {
+	return &Client{UDPTimeout: 10 * time.Second}
 }
 
 func TestUDPAnnounceAndScrape(t *testing.T) {
 	f := startFakeUDP(t, "udp4", "127.0.0.1:0", honest)
-	c := fastUDPClient()
+	c := patientClient()
 	for range 2 {
 		resp, err := c.Announce(context.Background(), f.url, testRequest())
 		if err != nil {
@@ -123,7 +131,7 @@ func TestUDPAnnounceAndScrape(t *testing.T) {
 
 func TestUDPConnectionIDExpiry(t *testing.T) {
 	f := startFakeUDP(t, "udp4", "127.0.0.1:0", honest)
-	c := fastUDPClient()
+	c := patientClient()
 	if _, err := c.Announce(context.Background(), f.url, testRequest()); err != nil {
 		t.Fatal(err)
 	}
@@ -159,18 +167,18 @@ func TestUDPRetransmission(t *testing.T) {
 		}
 		return honest(f, from, req)
 	})
-	c := fastUDPClient()
+	c := &Client{UDPTimeout: 50 * time.Millisecond, UDPAttempts: 8}
 	if _, err := c.Announce(context.Background(), f.url, testRequest()); err != nil {
 		t.Fatal(err)
 	}
-	if n := f.announces.Load(); n != 2 {
-		t.Errorf("%d announces sent, want 2", n)
+	if n := f.announces.Load(); n < 2 {
+		t.Errorf("%d announces sent, want a retransmission", n)
 	}
 }
 
 func TestUDPIPv6(t *testing.T) {
 	f := startFakeUDP(t, "udp6", "[::1]:0", honest)
-	resp, err := fastUDPClient().Announce(context.Background(), f.url, testRequest())
+	resp, err := patientClient().Announce(context.Background(), f.url, testRequest())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -206,7 +214,9 @@ func hostileUDP(t *testing.T) map[string]struct {
 	}
 	t.Cleanup(func() { other.Close() })
 	isTimeout := func(detail string) func(error) bool {
-		return func(err error) bool { return errors.Is(err, ErrTimeout) && strings.Contains(err.Error(), detail) }
+		return func(err error) bool {
+			return errors.Is(err, ErrTimeout) && regexp.MustCompile(detail).MatchString(err.Error())
+		}
 	}
 	isResponse := func(err error) bool {
 		var re *ResponseError
@@ -227,9 +237,9 @@ func hostileUDP(t *testing.T) map[string]struct {
 	return map[string]tc{
 		"wrong transaction id": {onAnnounce(func(tid uint32) []byte {
 			return (&trackerwire.AnnounceResponse{TransactionID: tid + 1, Interval: 60}).AppendBinary(nil)
-		}), isTimeout("2 datagrams with a wrong transaction id")},
+		}), isTimeout(`ignored [1-9]\d* datagrams with a wrong transaction id`)},
 		"short packets": {onAnnounce(func(tid uint32) []byte { return []byte{0, 0, 0, 1, 0} }),
-			isTimeout("2 malformed or foreign")},
+			isTimeout(`[1-9]\d* malformed or foreign`)},
 		"reply from another address": {func(f *fakeUDP, from netip.AddrPort, req any) [][]byte {
 			if r, ok := req.(*trackerwire.AnnounceRequest); ok {
 				p := (&trackerwire.AnnounceResponse{TransactionID: r.TransactionID, Interval: 60, Peers: fakePeers}).AppendBinary(nil)
@@ -263,6 +273,7 @@ func hostileUDP(t *testing.T) map[string]struct {
 func TestUDPHostileReplies(t *testing.T) {
 	for name, tc := range hostileUDP(t) {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			f := startFakeUDP(t, "udp4", "127.0.0.1:0", tc.handle)
 			_, err := fastUDPClient().Announce(context.Background(), f.url, testRequest())
 			if err == nil || !tc.check(err) {
