@@ -28,6 +28,11 @@ func allReserved() Reserved {
 // sent a handshake with the given reserved bits.
 func startRaw(t testing.TB, cfg *Config, reserved Reserved) (*Conn, *recorder, *rawPeer) {
 	t.Helper()
+	return startRawOpts(t, cfg, reserved, true)
+}
+
+func startRawOpts(t testing.TB, cfg *Config, reserved Reserved, start bool) (*Conn, *recorder, *rawPeer) {
+	t.Helper()
 	pa, pb := net.Pipe()
 	ch := make(chan *Conn, 1)
 	go func() {
@@ -50,8 +55,10 @@ func startRaw(t testing.TB, cfg *Config, reserved Reserved) (*Conn, *recorder, *
 	rp := &rawPeer{nc: pb, frames: make(chan []byte, 10000)}
 	go rp.readFrames()
 	rec := newRecorder()
-	if err := c.Start(rec); err != nil {
-		t.Fatal(err)
+	if start {
+		if err := c.Start(rec); err != nil {
+			t.Fatal(err)
+		}
 	}
 	t.Cleanup(func() {
 		c.Close()
