@@ -460,3 +460,35 @@ func TestMeter(t *testing.T) {
 		t.Fatalf("early rate %v", r)
 	}
 }
+
+func TestRejectPeerRequest(t *testing.T) {
+	c, rec, raw := startRaw(t, testConfig('r'), allReserved())
+	c.Unchoke()
+	raw.send(t, 6, u32s(3, 0, BlockSize)...)
+	m := rec.next(t, MsgRequest)
+	if err := c.Reject(m.Index, m.Begin, m.Length); err != nil {
+		t.Fatal(err)
+	}
+	if f := raw.next(t, MsgReject); len(f) != 13 {
+		t.Fatalf("reject %x", f)
+	}
+	if len(c.PeerRequests()) != 0 {
+		t.Fatal("rejected request still pending")
+	}
+}
+
+func TestProtocolErrorText(t *testing.T) {
+	err := protoErr(MsgRequest, ErrBadRequest, "length %d", 1<<20)
+	if got := err.Error(); got != "wire: request: bad request: length 1048576" {
+		t.Fatalf("got %q", got)
+	}
+	if MessageType(99).String() != "unknown(99)" || MsgNotInterested.String() != "not interested" {
+		t.Fatal("message type names")
+	}
+	var r Reserved
+	r.SetDHT(true)
+	r.SetExtended(true)
+	if r.String() != "dht,extended" || r.Fast() {
+		t.Fatalf("reserved %v", r)
+	}
+}
