@@ -60,9 +60,24 @@
 //
 // # Speed
 //
-// Decoders and encoders are built once per Go type and cached; struct field
-// plans are sorted so that the usual sorted input matches fields in order.
-// Decoded strings share a few allocations per call rather than one each.
-// Benchmarks are in this package and, comparing with other libraries, in the
-// separate module under bench/.
+// Decoding a .torrent and the extension protocol's small dictionaries are
+// hot paths, so:
+//
+//   - decoders and encoders are built once per Go type and cached; struct
+//     fields are kept sorted, so the usual sorted input matches them in
+//     order without searching;
+//   - strings, string lists (file paths), and the integers and strings
+//     boxed into interfaces are carved from a few chunks per call instead
+//     of being allocated one by one; a chunk stays alive while any value
+//     carved from it does, and chunks are bounded in size;
+//   - typed lists are gathered in a pooled scratch slice and allocated once
+//     at their final size;
+//   - integer, string, []byte and []string struct fields, and maps from
+//     string to int, int64, string or any, are handled without reflection.
+//
+// Decoded values never alias the input: every byte string is copied, so a
+// caller may reuse its buffer. Decoding a 100 KB, 500-file torrent into a
+// struct takes about 15 allocations; encoding takes one. Benchmarks are in
+// this package, and comparisons with other libraries in the separate
+// module under bench/.
 package bencode

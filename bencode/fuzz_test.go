@@ -38,6 +38,15 @@ func FuzzUnmarshal(f *testing.F) {
 		if rawErr == nil && !bytes.Equal(raw, data) {
 			t.Fatalf("RawMessage = %q, want the input", raw)
 		}
+		// The streaming decoder, fed a byte at a time, agrees on the first
+		// value.
+		var first RawMessage
+		prefixLen, prefixErr := UnmarshalPrefix(data, &first)
+		var streamed RawMessage
+		streamErr := NewDecoder(&oneByteReader{r: bytes.NewBuffer(data)}).Decode(&streamed)
+		if (prefixErr == nil) != (streamErr == nil) || prefixErr == nil && !bytes.Equal(streamed, data[:prefixLen]) {
+			t.Fatalf("Decoder: %q, %v; UnmarshalPrefix: %q, %v", streamed, streamErr, first, prefixErr)
+		}
 		if err != nil {
 			return
 		}
