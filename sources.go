@@ -95,8 +95,8 @@ type knownPeer struct {
 
 // Dial retry policy.
 const (
-	dialRetryBase = 10 * time.Second
-	maxDialFails  = 5
+	dialRetryBase = time.Second
+	maxDialFails  = 7
 	reconnectWait = 30 * time.Second
 )
 
