@@ -1,7 +1,9 @@
 package bencode
 
 import (
+	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"math"
 	"reflect"
@@ -454,5 +456,64 @@ func TestBoxedValues(t *testing.T) {
 	m := map[any]int{l[2]: 1}
 	if m["abc"] != 1 {
 		t.Errorf("boxed string does not hash like a string")
+	}
+}
+
+// TestClaimedLengthNotTrusted checks that a string claiming more bytes than
+// the input holds is rejected without allocating for it.
+func TestClaimedLengthNotTrusted(t *testing.T) {
+	data := []byte("d4:infol999999999:abcee")
+	var v struct {
+		Info [][]byte `bencode:"info"`
+	}
+	allocs := testing.AllocsPerRun(10, func() {
+		if err := Unmarshal(data, &v); !errors.Is(err, io.ErrUnexpectedEOF) {
+			t.Fatalf("err = %v", err)
+		}
+	})
+	if allocs > 5 {
+		t.Errorf("%v allocations for a rejected input", allocs)
+	}
+}
+
+// TestConcurrentDecode decodes and encodes from many goroutines at once:
+// the caches, pools and scratch space must not mix their work.
+func TestConcurrentDecode(t *testing.T) {
+	data := testTorrent(t)
+	var want torrent
+	if err := Unmarshal(data, &want); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error)
+	for range 8 {
+		go func() {
+			for range 20 {
+				var got torrent
+				if err := Unmarshal(data, &got); err != nil {
+					done <- err
+					return
+				}
+				if diff := cmp.Diff(want, got); diff != "" {
+					done <- errors.New(diff)
+					return
+				}
+				var generic any
+				if err := Unmarshal(data, &generic); err != nil {
+					done <- err
+					return
+				}
+				b, err := Marshal(generic)
+				if err != nil || !bytes.Equal(b, data) {
+					done <- fmt.Errorf("re-encoding: %v", err)
+					return
+				}
+			}
+			done <- nil
+		}()
+	}
+	for range 8 {
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
 	}
 }
