@@ -221,6 +221,9 @@ func (t *Torrent) resumeCompleted() {
 	if r.dir == nil {
 		return
 	}
+	if !r.completedAt.IsZero() && !t.resumeDirty() {
+		return // restarted complete: recorded already
+	}
 	if r.completedAt.IsZero() {
 		r.completedAt = time.Now()
 	}
