@@ -277,7 +277,14 @@ type completion struct {
 // NewConn exchanges handshakes over rwc (sending ours while reading the
 // peer's) and returns the Conn, not yet started. It fails if the peer's
 // handshake is malformed or names another info hash; rwc is then closed.
+// Without a deadline in ctx the handshake is bounded by
+// DefaultHandshakeTimeout.
 func NewConn(ctx context.Context, rwc io.ReadWriteCloser, cfg *Config) (*Conn, error) {
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, DefaultHandshakeTimeout)
+		defer cancel()
+	}
 	peer, err := ExchangeHandshakes(ctx, rwc, cfg.Handshake())
 	if err == nil && peer.InfoHash != cfg.InfoHash {
 		err = fmt.Errorf("%w: %x", ErrInfoHash, peer.InfoHash)
