@@ -5,8 +5,11 @@ import (
 	"errors"
 	"io"
 	"math"
+	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 func TestMarshal(t *testing.T) {
@@ -174,4 +177,98 @@ func (neverReader) Read(p []byte) (int, error) {
 		p[i] = 'x'
 	}
 	return len(p), nil
+}
+
+func TestFastMaps(t *testing.T) {
+	type maps struct {
+		I   map[string]int    `bencode:"i"`
+		I64 map[string]int64  `bencode:"i64"`
+		S   map[string]string `bencode:"s"`
+		A   map[string]any    `bencode:"a"`
+	}
+	in := maps{
+		I:   map[string]int{"b": -1, "a": 1 << 40},
+		I64: map[string]int64{"x": math.MinInt64},
+		S:   map[string]string{"k": "v", "": ""},
+		A:   map[string]any{"l": []any{int64(1), "s"}, "d": map[string]any{"z": int64(300)}},
+	}
+	b, err := Marshal(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const want = "d1:ad1:dd1:zi300ee1:lli1e1:see1:id1:ai1099511627776e1:bi-1ee3:i64d1:xi-9223372036854775808ee1:sd0:0:1:k1:vee"
+	if string(b) != want {
+		t.Fatalf("Marshal = %s", b)
+	}
+	var out maps
+	if err := UnmarshalStrict(b, &out); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(in, out); diff != "" {
+		t.Errorf("round trip (-want +got):\n%s", diff)
+	}
+	// Values of the wrong kind are skipped and reported; the rest is kept.
+	for _, tt := range []struct {
+		in   string
+		into any
+	}{
+		{"d1:a1:x1:bi2ee", &map[string]int{}},
+		{"d1:ale1:bi2ee", &map[string]int64{}},
+		{"d1:ai1e1:b1:xe", &map[string]string{}},
+		{"d1:ai99999999999999999999e1:b1:xe", &map[string]any{}},
+	} {
+		err := Unmarshal([]byte(tt.in), tt.into)
+		var te *UnmarshalTypeError
+		if !errors.As(err, &te) || te.Offset != 4 {
+			t.Errorf("Unmarshal(%q, %T) = %v, want a type error at 4", tt.in, tt.into, err)
+		}
+		if m := reflect.ValueOf(tt.into).Elem(); m.Len() != 1 {
+			t.Errorf("Unmarshal(%q, %T) kept %v", tt.in, tt.into, m)
+		}
+	}
+}
+
+func TestAppendMarshal(t *testing.T) {
+	b, err := AppendMarshal([]byte("prefix:"), map[string]int{"a": 1})
+	if err != nil || string(b) != "prefix:d1:ai1ee" {
+		t.Errorf("AppendMarshal = %q, %v", b, err)
+	}
+	b, err = AppendMarshal([]byte("prefix:"), 1.5)
+	if err == nil || string(b) != "prefix:" {
+		t.Errorf("AppendMarshal(float) = %q, %v", b, err)
+	}
+}
+
+func TestErrorMessages(t *testing.T) {
+	var ip *int
+	for _, tt := range []struct {
+		err  error
+		want string
+	}{
+		{&SyntaxError{Offset: 3, Msg: "bad"}, "bencode: bad at offset 3"},
+		{&UnmarshalTypeError{Value: "string", Type: reflect.TypeFor[int](), Offset: 7, Field: "length"},
+			`bencode: cannot unmarshal string into Go struct field "length" of type int at offset 7`},
+		{&InvalidUnmarshalError{}, "bencode: Unmarshal(nil)"},
+		{&InvalidUnmarshalError{reflect.TypeFor[int]()}, "bencode: Unmarshal(non-pointer int)"},
+		{&InvalidUnmarshalError{reflect.TypeOf(ip)}, "bencode: Unmarshal(nil *int)"},
+		{&UnsupportedTypeError{reflect.TypeFor[float64]()}, "bencode: unsupported type: float64"},
+		{&UnsupportedValueError{Str: "nil"}, "bencode: unsupported value: nil"},
+		{&MarshalerError{Type: reflect.TypeFor[upper](), Err: errors.New("boom")},
+			"bencode: error calling MarshalBencode for type bencode.upper: boom"},
+	} {
+		if got := tt.err.Error(); got != tt.want {
+			t.Errorf("Error() = %q, want %q", got, tt.want)
+		}
+	}
+}
+
+func TestDecoderBuffered(t *testing.T) {
+	dec := NewDecoder(strings.NewReader("i1eXYZ"))
+	var n int
+	if err := dec.Decode(&n); err != nil {
+		t.Fatal(err)
+	}
+	if got := string(dec.Buffered()); got != "XYZ" {
+		t.Errorf("Buffered = %q", got)
+	}
 }
