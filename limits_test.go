@@ -1,0 +1,174 @@
+package bt
+
+import (
+	"fmt"
+	"net/netip"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/bt-go/bt/internal/peertest"
+)
+
+// measureRate returns the rate at which counter grows over span, after a
+// warm-up (connection set-up, slow start, the initial burst).
+func measureRate(counter func() int64, warmup, span time.Duration) float64 {
+	time.Sleep(warmup)
+	a, t0 := counter(), time.Now()
+	time.Sleep(span)
+	b, t1 := counter(), time.Now()
+	return float64(b-a) / t1.Sub(t0).Seconds()
+}
+
+// checkRate fails unless got is within ±25 % of want; it logs the error.
+func checkRate(t *testing.T, what string, want int64, got float64) {
+	t.Helper()
+	dev := (got - float64(want)) / float64(want)
+	t.Logf("%s: limit %s/s, achieved %s/s (%+.1f%%)", what, kib(float64(want)), kib(got), 100*dev)
+	if dev < -0.25 || dev > 0.25 {
+		t.Errorf("%s: achieved %.0f B/s, limit %d B/s: off by %+.0f%%", what, got, want, 100*dev)
+	}
+}
+
+func kib(x float64) string { return fmt.Sprintf("%.0f KiB", x/1024) }
+
+// TestRateLimits measures bt↔bt on loopback: a seed's per-torrent upload
+// limit, a leecher's client-wide download limit, and the tighter of two.
+func TestRateLimits(t *testing.T) {
+	if testing.Short() {
+		t.Skip("measures rates over seconds")
+	}
+	dir := t.TempDir()
+	src := makeData(t, filepath.Join(dir, "seed"), "big", 12<<20)
+	mi := makeTorrent(t, src, 256<<10)
+	seeder := newTestClient(t, Config{})
+	st, err := seeder.AddTorrent(mi, &TorrentOptions{Dir: filepath.Join(dir, "seed")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitSeeding(t, st, 20*time.Second)
+
+	cases := []struct {
+		name                string
+		seedUp, down, tdown int64
+		want                int64
+	}{
+		{name: "upload 256KiB", seedUp: 256 << 10, want: 256 << 10},
+		{name: "upload 1MiB", seedUp: 1 << 20, want: 1 << 20},
+		{name: "download 512KiB", down: 512 << 10, want: 512 << 10},
+		{name: "download 2MiB", down: 2 << 20, want: 2 << 20},
+		{name: "client 2MiB torrent 768KiB", down: 2 << 20, tdown: 768 << 10, want: 768 << 10},
+	}
+	for k, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			st.SetRateLimits(0, tc.seedUp)
+			c := newTestClient(t, Config{MaxDownloadRate: tc.down})
+			tor, err := c.AddTorrent(mi, &TorrentOptions{Dir: filepath.Join(dir, fmt.Sprint("leech", k)),
+				MaxDownloadRate: tc.tdown, Peers: []netip.AddrPort{loopback(seeder.Port())}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := measureRate(tor.Downloaded, time.Second, 2*time.Second)
+			checkRate(t, tc.name, tc.want, got)
+			if tor.Left() == 0 {
+				t.Error("the download completed during the measurement: the limit was not applied")
+			}
+			tor.Close()
+		})
+	}
+}
+
+// TestUploadLimitToLibtorrent: libtorrent downloads from a bt seed with a
+// client-wide upload limit; the rate libtorrent sees is the limit.
+func TestUploadLimitToLibtorrent(t *testing.T) {
+	peertest.RequireLibtorrent(t)
+	if testing.Short() {
+		t.Skip("measures rates over seconds")
+	}
+	dir := t.TempDir()
+	_, mi, file, ih := ltTorrent(t, dir, false, 6<<20)
+	const limit = 768 << 10
+	c := newTestClient(t, Config{MaxUploadRate: limit})
+	tor, err := c.AddTorrent(mi, &TorrentOptions{Dir: filepath.Join(dir, "seed")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitSeeding(t, tor, 10*time.Second)
+	lt := peertest.StartLibtorrent(t, nil)
+	lt.AddTorrent(t, peertest.AddTorrent{TorrentFile: file, SavePath: filepath.Join(dir, "leech")})
+	// libtorrent drops connections made while it checks files.
+	lt.WaitStatus(t, ih, 10*time.Second, func(s peertest.Status) bool { return s.State == "downloading" })
+	lt.ConnectPeer(t, ih, loopback(c.Port()).String())
+	lt.WaitStatus(t, ih, 30*time.Second, func(s peertest.Status) bool { return s.TotalPayloadDownload > 0 })
+	got := measureRate(func() int64 { return lt.Status(t, ih).TotalPayloadDownload }, time.Second, 3*time.Second)
+	checkRate(t, "bt → libtorrent upload", limit, got)
+	if d, u := c.RateLimits(); d != 0 || u != limit {
+		t.Errorf("RateLimits() = %d, %d", d, u)
+	}
+}
+
+// TestDownloadLimitFromLibtorrent: bt downloads from an unlimited
+// libtorrent seed under a per-torrent download limit.
+func TestDownloadLimitFromLibtorrent(t *testing.T) {
+	peertest.RequireLibtorrent(t)
+	if testing.Short() {
+		t.Skip("measures rates over seconds")
+	}
+	dir := t.TempDir()
+	_, mi, file, _ := ltTorrent(t, dir, true, 8<<20)
+	lt := peertest.StartLibtorrent(t, nil)
+	lt.AddTorrent(t, peertest.AddTorrent{TorrentFile: file, SavePath: filepath.Join(dir, "seed"), SeedMode: true})
+	const limit = 1 << 20
+	c := newTestClient(t, Config{})
+	tor, err := c.AddTorrent(mi, &TorrentOptions{Dir: filepath.Join(dir, "leech"), MaxDownloadRate: limit,
+		Peers: []netip.AddrPort{ltAddr(t, lt)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := measureRate(tor.Downloaded, time.Second, 3*time.Second)
+	checkRate(t, "libtorrent → bt download", limit, got)
+	// Lifting the limit lets it finish at full speed.
+	tor.SetRateLimits(0, 0)
+	waitComplete(t, tor, 60*time.Second)
+}
+
+// TestMaxConns: a seed limited to one connection serves one leecher and
+// refuses the other.
+func TestMaxConns(t *testing.T) {
+	dir := t.TempDir()
+	src := makeData(t, filepath.Join(dir, "seed"), "small", 300_000)
+	mi := makeTorrent(t, src, 32<<10)
+	seed := newTestClient(t, Config{})
+	st, err := seed.AddTorrent(mi, &TorrentOptions{Dir: filepath.Join(dir, "seed"), MaxConns: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitSeeding(t, st, 10*time.Second)
+	var leechers []*Torrent
+	for k := range 2 {
+		c := newTestClient(t, Config{})
+		tor, err := c.AddTorrent(mi, &TorrentOptions{Dir: filepath.Join(dir, fmt.Sprint("l", k)),
+			Peers: []netip.AddrPort{loopback(seed.Port())}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		leechers = append(leechers, tor)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for !leechers[0].Seeding() && !leechers[1].Seeding() {
+		if n := len(st.Peers()); n > 1 {
+			t.Fatalf("seed has %d peers with MaxConns 1", n)
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no leecher completed")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	other := leechers[0]
+	if other.Seeding() {
+		other = leechers[1]
+	}
+	if n := other.Bitfield().Count(); n != 0 {
+		t.Errorf("the refused leecher has %d pieces", n)
+	}
+}
