@@ -129,4 +129,3 @@ func TestAria2DownloadsFromBt(t *testing.T) {
 	}
 	sameTree(t, src, filepath.Join(dir, "leech", "tree"))
 }
-
