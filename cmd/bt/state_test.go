@@ -251,3 +251,57 @@ func grepLines(s, sub string) string {
 	}
 	return strings.Join(out, "\n")
 }
+
+// TestListResumeForget: bt list shows what bt download recorded; bt resume
+// finishes an interrupted download from the state directory alone; bt
+// forget removes it.
+func TestListResumeForget(t *testing.T) {
+	lt, ih, torrentPath, src := ltSeed(t, []int64{2 << 20, 1 << 20}, 32<<10, 1<<20)
+	bin := buildBT(t)
+	work := t.TempDir()
+	state, dir := filepath.Join(work, "state"), filepath.Join(work, "dl")
+	cmd := exec.Command(bin, "download", "-q", "--state-dir", state, "--dir", dir, "--peer", lt.Addr(),
+		"--resume-interval", "100ms", torrentPath)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	mi, _ := metainfo.LoadFile(torrentPath)
+	deadline := time.Now().Add(20 * time.Second)
+	for recordPieces(t, mi, state) <= 0 {
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatal("no progress recorded")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cmd.Process.Signal(syscall.SIGKILL)
+	cmd.Wait()
+
+	out, err := exec.Command(bin, "list", "--state-dir", state).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), ih) || !strings.Contains(string(out), "tree") ||
+		!strings.Contains(string(out), dir) {
+		t.Fatalf("bt list: %v\n%s", err, out)
+	}
+	t.Logf("bt list:\n%s", out)
+	out, err = exec.Command(bin, "resume", "--state-dir", state, "--peer", lt.Addr()).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "complete") {
+		t.Fatalf("bt resume: %v\n%s", err, out)
+	}
+	for _, name := range []string{"a.bin", "b.bin"} {
+		a, _ := os.ReadFile(filepath.Join(src, name))
+		b, _ := os.ReadFile(filepath.Join(dir, "tree", name))
+		if !bytes.Equal(a, b) {
+			t.Fatalf("%s differs after bt resume", name)
+		}
+	}
+	if out, err := exec.Command(bin, "list", "--state-dir", state).CombinedOutput(); err != nil ||
+		!strings.Contains(string(out), "100.0%") {
+		t.Fatalf("bt list after resume: %v\n%s", err, out)
+	}
+	if out, err := exec.Command(bin, "forget", "--state-dir", state, ih).CombinedOutput(); err != nil {
+		t.Fatalf("bt forget: %v\n%s", err, out)
+	}
+	if out, _ := exec.Command(bin, "list", "--state-dir", state).CombinedOutput(); !strings.Contains(string(out), "no torrents") {
+		t.Fatalf("bt list after forget:\n%s", out)
+	}
+}
