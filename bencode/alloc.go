@@ -41,6 +41,22 @@ func (d *decodeState) str(b []byte) string {
 	return unsafe.String(&d.arena[start], n)
 }
 
+// keyStr returns the dict key b as a string. Keys repeat (every file of a
+// torrent has "length" and "path"), so recent keys are remembered in a small
+// table and reused rather than copied again.
+func (d *decodeState) keyStr(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	h := (uint(len(b))*7 + uint(b[0])*3 + uint(b[len(b)-1])) % uint(len(d.keys))
+	if s := d.keys[h]; s == string(b) {
+		return s
+	}
+	s := d.str(b)
+	d.keys[h] = s
+	return s
+}
+
 // allocAny returns a []any of length n and capacity n, from the run's
 // slab.
 func (d *decodeState) allocAny(n int) []any {

@@ -149,7 +149,7 @@ func newMapDecoder(t reflect.Type) decodeFunc {
 			if err := elem(d, ev); err != nil {
 				return err
 			}
-			kv.SetString(d.str(key))
+			kv.SetString(d.keyStr(key))
 			v.SetMapIndex(kv, ev)
 		}
 		d.off++
@@ -372,7 +372,7 @@ func (d *decodeState) decodeAny() (any, error) {
 			if err != nil {
 				return nil, err
 			}
-			m[d.str(key)] = x
+			m[d.keyStr(key)] = x
 		}
 		d.off++
 		d.depth--

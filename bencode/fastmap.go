@@ -103,7 +103,7 @@ func newFastMapDecoder[V any](read func(d *decodeState) (V, bool, error)) decode
 				return err
 			}
 			if ok {
-				m[d.str(key)] = x
+				m[d.keyStr(key)] = x
 			}
 		}
 		d.off++

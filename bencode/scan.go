@@ -31,6 +31,7 @@ type decodeState struct {
 	anySlab []any
 	intBox  []int64
 	strBox  []string
+	keys    [16]string // recent dict keys (see keyStr)
 	// Scratch stacks for gathering list elements before their number is
 	// known; reused across runs.
 	anyStack []any
@@ -47,6 +48,7 @@ func (d *decodeState) init(data []byte) {
 	d.anySlab = nil
 	d.intBox = nil
 	d.strBox = nil
+	d.keys = [16]string{}
 	if d.maxDepth <= 0 {
 		d.maxDepth = DefaultMaxDepth
 	}
