@@ -350,3 +350,44 @@ func TestDownloadFromTransmission(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 	}
 }
+
+// TestDownloadFromAria2 dials an aria2 seed and downloads every piece with
+// package wire alone.
+func TestDownloadFromAria2(t *testing.T) {
+	peertest.RequireCommand(t, "aria2c")
+	t.Parallel()
+	dir := t.TempDir()
+	data, tf, ti := makeTorrent(t, dir, 200_000, 16384)
+	a := peertest.StartAria2(t, peertest.Aria2Options{TorrentFile: tf, Dir: filepath.Dir(data), Seed: true})
+	cfg := &wire.Config{InfoHash: ti.InfoHash, PeerID: randomPeerID(), PieceLength: ti.PieceLength, TotalLength: ti.Length}
+	start := time.Now()
+	var c *wire.Conn
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		var err error
+		c, err = wire.Dial(ctx, a.Addr, cfg)
+		cancel()
+		if err == nil {
+			break
+		}
+		if time.Since(start) > 30*time.Second {
+			t.Fatal(err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	defer func() { c.Close(); <-c.Done() }()
+	if !startAndWaitPieces(t, c) {
+		t.Fatal("aria2 does not have every piece")
+	}
+	h := c.PeerHandshake()
+	t.Logf("aria2: reserved %v, peer id %q", h.Reserved, h.PeerID[:8])
+	all := make([]int, ti.numPieces())
+	for i := range all {
+		all[i] = i
+	}
+	downloadPieces(t, c, ti, all)
+	t.Logf("%v: downloaded", time.Since(start))
+	if got := c.Downloaded(); got != ti.Length {
+		t.Fatalf("downloaded %d of %d", got, ti.Length)
+	}
+}
