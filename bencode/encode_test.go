@@ -181,22 +181,24 @@ func (neverReader) Read(p []byte) (int, error) {
 
 func TestFastMaps(t *testing.T) {
 	type maps struct {
-		I   map[string]int    `bencode:"i"`
-		I64 map[string]int64  `bencode:"i64"`
-		S   map[string]string `bencode:"s"`
-		A   map[string]any    `bencode:"a"`
+		I   map[string]int        `bencode:"i"`
+		I64 map[string]int64      `bencode:"i64"`
+		S   map[string]string     `bencode:"s"`
+		A   map[string]any        `bencode:"a"`
+		R   map[string]RawMessage `bencode:"r"`
 	}
 	in := maps{
 		I:   map[string]int{"b": -1, "a": 1 << 40},
 		I64: map[string]int64{"x": math.MinInt64},
 		S:   map[string]string{"k": "v", "": ""},
 		A:   map[string]any{"l": []any{int64(1), "s"}, "d": map[string]any{"z": int64(300)}},
+		R:   map[string]RawMessage{"m": RawMessage("d1:xi1ee"), "v": RawMessage("2:ab")},
 	}
 	b, err := Marshal(in)
 	if err != nil {
 		t.Fatal(err)
 	}
-	const want = "d1:ad1:dd1:zi300ee1:lli1e1:see1:id1:ai1099511627776e1:bi-1ee3:i64d1:xi-9223372036854775808ee1:sd0:0:1:k1:vee"
+	const want = "d1:ad1:dd1:zi300ee1:lli1e1:see1:id1:ai1099511627776e1:bi-1ee3:i64d1:xi-9223372036854775808ee1:rd1:md1:xi1ee1:v2:abe1:sd0:0:1:k1:vee"
 	if string(b) != want {
 		t.Fatalf("Marshal = %s", b)
 	}

@@ -7,8 +7,9 @@ import (
 	"unsafe"
 )
 
-// Maps from string to int, int64, string or any (the extension protocol's
-// "m" dictionary, tracker and DHT messages) are decoded and encoded without
+// Maps from string to int, int64, string, any or RawMessage (the extension
+// protocol's "m" dictionary and its raw view of a handshake, tracker and DHT
+// messages) are decoded and encoded without
 // reflection: the value is reached through its address and handled with its
 // own type. The conversions are sound because they apply only to types whose
 // underlying type is exactly map[string]V.
@@ -60,6 +61,14 @@ func fastMapDecoder(t reflect.Type) decodeFunc {
 		return newFastMapDecoder(func(d *decodeState) (any, bool, error) {
 			x, err := d.decodeAny()
 			return x, x != nil, err
+		})
+	case rawMessageType:
+		return newFastMapDecoder(func(d *decodeState) (RawMessage, bool, error) {
+			start := d.off
+			if err := d.skip(); err != nil {
+				return nil, false, err
+			}
+			return cloneBytes(d.data[start:d.off]), true, nil
 		})
 	}
 	return nil
