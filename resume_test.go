@@ -384,3 +384,50 @@ func TestSelectFiles(t *testing.T) {
 		}
 	}
 }
+
+// TestPriorityOrder: with one seed, the pieces of a high-priority file are
+// fetched before those of a low-priority one.
+func TestPriorityOrder(t *testing.T) {
+	dir := t.TempDir()
+	src := makeData(t, filepath.Join(dir, "seed"), "tree", 1<<20, 1<<20)
+	mi := makeTorrent(t, src, 16<<10)
+	seeder := newTestClient(t, Config{})
+	st, _ := seeder.AddTorrent(mi, &TorrentOptions{Dir: filepath.Join(dir, "seed")})
+	waitSeeding(t, st, 10*time.Second)
+
+	l := mi.Info.Layout()
+	high := 1 // the second file in the torrent's order
+	prios := []int{PriorityHigh, PriorityHigh}
+	prios[1-high] = PriorityLow
+	log := newEventLog()
+	var order []int
+	var mu sync.Mutex
+	leech := newTestClient(t, Config{NoListen: true})
+	tor, err := leech.AddTorrent(mi, &TorrentOptions{Dir: filepath.Join(dir, "leech"), FilePriorities: prios,
+		Peers: []netip.AddrPort{loopback(seeder.Port())},
+		OnEvent: func(e Event) {
+			log.on(e)
+			if e.Type == EventHashPass {
+				mu.Lock()
+				order = append(order, e.Piece)
+				mu.Unlock()
+			}
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitComplete(t, tor, 30*time.Second)
+	first, end := l.FilePieces(high)
+	n := end - first
+	early := 0
+	mu.Lock()
+	for _, p := range order[:min(n, len(order))] {
+		if p >= first && p < end {
+			early++
+		}
+	}
+	mu.Unlock()
+	if early < n*9/10 {
+		t.Errorf("only %d of the high-priority file's %d pieces were among the first %d fetched", early, n, n)
+	}
+}
