@@ -26,6 +26,7 @@ const (
 	// allowed up to its exact size.
 	MaxFrame = 1 << 20
 
+	// Defaults of the Config fields of the same names.
 	DefaultMaxRequestLength = BlockSize
 	DefaultMaxPeerRequests  = 250
 	DefaultKeepAlive        = 90 * time.Second
@@ -119,7 +120,8 @@ func (cfg *Config) Handshake() Handshake {
 // Handler receives what a connection reports. Its methods run on the
 // connection's goroutines, one call at a time for a given Conn, and must
 // not block for long: hand slow work (disk reads) to another goroutine and
-// answer later (Conn.Piece is safe from any goroutine).
+// answer later (Conn.Piece is safe from any goroutine). A Handler may call
+// any method of the Conn, Close included, but must not wait for Done.
 type Handler interface {
 	// HandleMessage is called for each message from the peer, after the
 	// Conn has applied it to its state. m is valid only during the call.
