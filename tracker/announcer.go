@@ -93,7 +93,7 @@ type tier struct {
 	urls         []string
 	started      map[string]bool   // trackers that accepted our "started"
 	trackerIDs   map[string]string // "tracker id" per tracker
-	completedDue bool              // "completed" not yet sent to this tier
+	completedDue bool              // "completed" not yet told to this tier
 	status       TierStatus
 }
 
@@ -105,7 +105,18 @@ type group struct {
 	last      time.Time // the last successful announce
 	minWait   time.Duration
 	failedRun int // consecutive failed rounds
+	// asked records a Completed or Reannounce since the round began, so
+	// the schedule the round sets when it ends does not lose it.
+	asked asked
 }
+
+type asked int
+
+const (
+	askedNothing    asked = iota
+	askedReannounce       // as soon as the minimum interval allows
+	askedNow              // at once (an event to send)
+)
 
 // TierStatus is one tier's report, the seed's trackers() entry: counts from
 // the most recent announce, consecutive failures, the latest peers, and the
@@ -210,8 +221,9 @@ func (a *Announcer) Trackers() []TierStatus {
 }
 
 // Completed tells the trackers, once, that the download has completed: an
-// announce with event "completed" goes out at once to each tier already
-// announced to. Later calls do nothing.
+// announce with event "completed" goes out at once to each tier (a tier
+// whose "started" announce already said left=0 needs none). Later calls do
+// nothing.
 func (a *Announcer) Completed() {
 	a.mu.Lock()
 	if a.completed {
@@ -221,10 +233,11 @@ func (a *Announcer) Completed() {
 	a.completed = true
 	now := time.Now()
 	for _, t := range a.tiers {
-		t.completedDue = len(t.started) > 0
+		t.completedDue = true
 	}
 	for _, g := range a.groups {
 		g.next = now
+		g.asked = askedNow
 	}
 	a.mu.Unlock()
 	a.poke()
@@ -244,6 +257,7 @@ func (a *Announcer) Reannounce() {
 		if g.next.After(at) {
 			g.next = at
 		}
+		g.asked = max(g.asked, askedReannounce)
 	}
 	a.mu.Unlock()
 	a.poke()
@@ -283,6 +297,7 @@ func (a *Announcer) Run(ctx context.Context) error {
 		var due []*group
 		for _, g := range a.groups {
 			if !now.Before(g.next) {
+				g.asked = askedNothing
 				due = append(due, g)
 			}
 		}

@@ -38,8 +38,13 @@ func (a *Announcer) round(ctx context.Context, g *group) {
 			a.mu.Unlock()
 
 			resp, err := a.client.Announce(ctx, u, req)
-			if ctx.Err() != nil {
-				return // ending: not the tracker's failure
+			if err != nil && ctx.Err() != nil {
+				// Ending, not the tracker's failure. The request may have
+				// reached it, so it will hear "stopped" too.
+				a.mu.Lock()
+				t.started[u] = true
+				a.mu.Unlock()
+				return
 			}
 			now := time.Now()
 			if err != nil {
@@ -56,7 +61,7 @@ func (a *Announcer) round(ctx context.Context, g *group) {
 				t.urls = slices.Insert(slices.Delete(t.urls, i, i+1), 0, u)
 			}
 			t.started[u] = true
-			if ev == EventCompleted {
+			if ev == EventCompleted || ev == EventStarted && req.Left == 0 {
 				t.completedDue = false
 			}
 			if resp.TrackerID != "" {
@@ -95,8 +100,19 @@ func (a *Announcer) round(ctx context.Context, g *group) {
 	a.mu.Unlock()
 }
 
-// scheduleLocked sets g's next round and the NextAnnounce of its tiers.
+// scheduleLocked sets g's next round and the NextAnnounce of its tiers,
+// brought forward by a Completed or Reannounce made during the round.
 func (a *Announcer) scheduleLocked(g *group, next time.Time) {
+	now := time.Now()
+	switch g.asked {
+	case askedNow:
+		next = now
+	case askedReannounce:
+		if at := g.last.Add(g.minWait); at.Before(next) {
+			next = at
+		}
+	}
+	g.asked = askedNothing
 	g.next = next
 	for _, ti := range g.tiers {
 		a.tiers[ti].status.NextAnnounce = next
