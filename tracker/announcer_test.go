@@ -180,3 +180,50 @@ func TestAnnouncerHostileCounted(t *testing.T) {
 	}
 	r.stop()
 }
+
+// TestAnnouncerAskedDuringRound: Completed called while "started" is in
+// flight (with left > 0) still sends "completed" right after, and
+// Reannounce during a round gets another round.
+func TestAnnouncerAskedDuringRound(t *testing.T) {
+	arrived := make(chan string)
+	release := make(chan struct{})
+	u := serve(t, func(w http.ResponseWriter, r *http.Request) {
+		q, _ := url.ParseQuery(r.URL.RawQuery)
+		select {
+		case arrived <- q.Get("event"):
+		case <-r.Context().Done():
+			return
+		}
+		select {
+		case <-release:
+		case <-r.Context().Done():
+			return
+		}
+		w.Write(mustBencode(t, map[string]any{"interval": 3600, "peers": ""}))
+	})
+	var mu sync.Mutex
+	left := int64(10)
+	r := runAnnouncer(t, AnnouncerConfig{
+		Tiers: [][]string{{u}}, MinInterval: time.Millisecond, StopTimeout: time.Millisecond,
+		Stats: func() Stats { mu.Lock(); defer mu.Unlock(); return Stats{Left: left} },
+	})
+	if ev := <-arrived; ev != "started" {
+		t.Fatalf("first event %q", ev)
+	}
+	mu.Lock()
+	left = 0
+	mu.Unlock()
+	r.Completed()
+	release <- struct{}{}
+	if ev := <-arrived; ev != "completed" {
+		t.Fatalf("second event %q, want completed", ev)
+	}
+	r.Reannounce()
+	release <- struct{}{}
+	if ev := <-arrived; ev != "" {
+		t.Fatalf("third event %q, want a regular announce", ev)
+	}
+	release <- struct{}{}
+	close(release)
+	r.stop()
+}
