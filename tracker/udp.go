@@ -38,6 +38,7 @@ type udpSession struct {
 	url    string
 	errTID int // datagrams ignored for a wrong transaction id
 	errBad int // datagrams ignored as too short, from elsewhere or unparsable
+	buf    []byte
 }
 
 func (c *Client) dialUDP(ctx context.Context, u *url.URL) (*udpSession, error) {
@@ -62,7 +63,7 @@ func (c *Client) dialUDP(ctx context.Context, u *url.URL) (*udpSession, error) {
 	if err != nil {
 		return nil, fmt.Errorf("tracker: %w", err)
 	}
-	return &udpSession{c: c, conn: conn, raddr: raddr, ipv6: a.Is6(), url: u.Redacted()}, nil
+	return &udpSession{c: c, conn: conn, raddr: raddr, ipv6: a.Is6(), url: u.Redacted(), buf: make([]byte, maxUDPPacket)}, nil
 }
 
 func (c *Client) announceUDP(ctx context.Context, u *url.URL, req *AnnounceRequest) (*AnnounceResponse, error) {
@@ -222,7 +223,6 @@ func (s *udpSession) exchange(ctx context.Context, build func(tid uint32) []byte
 	}
 	stop := context.AfterFunc(ctx, func() { s.conn.SetReadDeadline(time.Unix(1, 0)) })
 	defer stop()
-	buf := make([]byte, maxUDPPacket)
 	for n := range attempts {
 		tid := rand.Uint32()
 		if _, err := s.conn.Write(build(tid)); err != nil {
@@ -235,7 +235,7 @@ func (s *udpSession) exchange(ctx context.Context, build func(tid uint32) []byte
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		resp, err := s.await(buf, tid)
+		resp, err := s.await(s.buf, tid)
 		if err == nil {
 			return resp, nil
 		}
