@@ -15,6 +15,7 @@ const (
 	arenaMinChunk = 512
 	arenaMaxChunk = 16 << 10
 	arenaMaxStr   = 1 << 10 // longer strings get their own allocation
+	arenaMaxBytes = 256     // and longer byte slices
 	slabMinChunk  = 32
 	slabMaxChunk  = 1 << 10
 )
@@ -130,6 +131,27 @@ func (d *decodeState) decodeStrings(t reflect.Type, dst *[]string) error {
 		*dst = []string{}
 	}
 	return nil
+}
+
+// bytes returns a copy of b that is never nil. Short values (raw dict
+// entries of a handshake, IP addresses) share a chunk, each capped at its
+// own length so that appending to one reallocates it rather than running
+// into its neighbour.
+func (d *decodeState) bytes(b []byte) []byte {
+	n := len(b)
+	if n > arenaMaxBytes {
+		return cloneBytes(b)
+	}
+	if n == 0 {
+		return []byte{}
+	}
+	if n > cap(d.byteArena)-len(d.byteArena) {
+		size := min(max(2*cap(d.byteArena), arenaMinChunk), arenaMaxChunk, n+len(d.data)-d.off)
+		d.byteArena = make([]byte, 0, max(size, n))
+	}
+	start := len(d.byteArena)
+	d.byteArena = append(d.byteArena, b...)
+	return d.byteArena[start : start+n : start+n]
 }
 
 // cloneBytes returns a copy of b that is never nil. Appending to a nil

@@ -73,3 +73,16 @@ func BenchmarkEncodeHandshake(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkDecodeHandshakeRaw decodes the handshake the way a lenient
+// reader does: every entry kept raw, to be decoded field by field.
+func BenchmarkDecodeHandshakeRaw(b *testing.B) {
+	data := bencodetest.HandshakeBytes()
+	b.ReportAllocs()
+	for b.Loop() {
+		var raw map[string]bencode.RawMessage
+		if err := bencode.Unmarshal(data, &raw); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

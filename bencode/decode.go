@@ -250,7 +250,7 @@ func decodeRaw(d *decodeState, v reflect.Value) error {
 	if err := d.skip(); err != nil {
 		return err
 	}
-	v.SetBytes(append(RawMessage(nil), d.data[start:d.off]...))
+	v.SetBytes(d.bytes(d.data[start:d.off]))
 	return nil
 }
 
@@ -351,7 +351,7 @@ func decodeBytes(d *decodeState, v reflect.Value) error {
 	if err != nil {
 		return err
 	}
-	v.SetBytes(cloneBytes(b))
+	v.SetBytes(d.bytes(b))
 	return nil
 }
 

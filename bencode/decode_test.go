@@ -517,3 +517,22 @@ func TestConcurrentDecode(t *testing.T) {
 		}
 	}
 }
+
+// TestBytesDoNotOverlap checks that short byte strings decoded in one call,
+// though they may share a chunk, behave as separate slices.
+func TestBytesDoNotOverlap(t *testing.T) {
+	var v struct {
+		A   []byte                `bencode:"a"`
+		B   []byte                `bencode:"b"`
+		Raw map[string]RawMessage `bencode:"r"`
+	}
+	if err := Unmarshal([]byte("d1:a3:abc1:b3:def1:rd1:xi1e1:y2:zzee"), &v); err != nil {
+		t.Fatal(err)
+	}
+	v.A = append(v.A, "XYZ"...)
+	v.A[0] = 'Q'
+	v.Raw["x"] = append(v.Raw["x"], 'e')
+	if string(v.B) != "def" || string(v.Raw["y"]) != "2:zz" || string(v.A) != "QbcXYZ" {
+		t.Errorf("got A=%q B=%q Raw=%q", v.A, v.B, v.Raw)
+	}
+}

@@ -95,7 +95,7 @@ func (d *decodeState) decodeFast(k fastKind, t reflect.Type, p unsafe.Pointer) e
 		if k == fastString {
 			*(*string)(p) = d.str(b)
 		} else {
-			*(*[]byte)(p) = cloneBytes(b)
+			*(*[]byte)(p) = d.bytes(b)
 		}
 	case fastStrings:
 		return d.decodeStrings(t, (*[]string)(p))

@@ -68,7 +68,7 @@ func fastMapDecoder(t reflect.Type) decodeFunc {
 			if err := d.skip(); err != nil {
 				return nil, false, err
 			}
-			return cloneBytes(d.data[start:d.off]), true, nil
+			return d.bytes(d.data[start:d.off]), true, nil
 		})
 	}
 	return nil

@@ -26,12 +26,13 @@ type decodeState struct {
 	typeErr *UnmarshalTypeError
 	// Chunks that decoded values are carved from (see alloc.go); they
 	// belong to the values handed out and are never reused.
-	arena   []byte
-	strSlab []string
-	anySlab []any
-	intBox  []int64
-	strBox  []string
-	keys    [16]string // recent dict keys (see keyStr)
+	arena     []byte
+	byteArena []byte
+	strSlab   []string
+	anySlab   []any
+	intBox    []int64
+	strBox    []string
+	keys      [16]string // recent dict keys (see keyStr)
 	// Scratch stacks for gathering list elements before their number is
 	// known; reused across runs.
 	anyStack []any
@@ -44,6 +45,7 @@ func (d *decodeState) init(data []byte) {
 	d.depth = 0
 	d.typeErr = nil
 	d.arena = nil
+	d.byteArena = nil
 	d.strSlab = nil
 	d.anySlab = nil
 	d.intBox = nil
