@@ -1,10 +1,76 @@
-// Package bt is a BitTorrent engine: a Client runs torrents, each Torrent
-// downloads verified data to disk and seeds it.
+// Package bt is a BitTorrent engine: a Client runs torrents, and each
+// Torrent downloads verified data to disk and then seeds it.
+//
+//	c, err := bt.NewClient(bt.Config{ListenAddr: ":6881"})
+//	t, err := c.Add("some.torrent", &bt.TorrentOptions{Dir: "downloads"})
+//	err = t.WaitComplete(ctx)
+//
+// # Design
 //
 // Each torrent's state is owned by one goroutine, an event loop fed by the
-// peers' read goroutines, the hashing workers and a timer; no lock is held
-// across network or disk I/O. Pieces are assembled in memory, hashed whole,
-// then written with back-pressure (when the disk queue is full, the loop
-// stops taking peer events, so their sockets stop being read); a HAVE goes
-// to every peer only once the piece is verified and written.
+// peers' read goroutines, the hashing workers and a timer. There is no
+// client-wide lock and no lock is held across network or disk I/O; the
+// Torrent's methods send the loop a request and wait for the answer. A peer
+// costs the two goroutines of its wire.Conn and nothing more; requests
+// from peers are answered from storage on the peer's read goroutine, using
+// state the loop publishes atomically (the pieces we have, whether we
+// serve).
+//
+// Pieces are requested rarest first (internal/picker), blocks pipelined by
+// time (about the peer's rate × Config.RequestQueueTime, bounded and never
+// above the peer's reqq), assembled in memory, hashed whole on a shared
+// pool of workers and only then written. Bytes waiting for the disk are
+// bounded (Config.DiskQueueBytes): when the bound is reached the loop stops
+// taking peer events, so the peers' sockets stop being read. A HAVE goes to
+// every peer once a piece is verified and written; completion is reported
+// only after the data is synced to disk. A storage error stops the torrent
+// with the error (Torrent.Err, EventError); it never retries in a loop.
+//
+// Upload slots are given by a tit-for-tat choker with an optimistic slot
+// (internal/choker); seeding continues after completion unless
+// Config.NoSeed. The fast extension (BEP 6) is used in full: have-all and
+// have-none, the allowed-fast set computed as the BEP specifies, reject
+// instead of silent drop. A peer that sent data for a piece failing its
+// hash is banned on evidence: alone in the piece, or its block's hash
+// differing from the one that later passed (smart ban); peers sharing a
+// failed piece with it are cleared. Connections to ourselves, duplicate
+// connections and idle peers are dropped; connections are bounded per
+// torrent and per client.
+//
+// Peers come from TorrentOptions.Peers and Torrent.AddPeers, from incoming
+// connections (one listening port serves all torrents: the handshake's
+// info hash chooses), from PEX (ut_pex: learnt and told), and from
+// PeerSource implementations such as trackers and the DHT.
+//
+// # The seed's API
+//
+// The client described by AnyEvent::BitTorrent maps onto this package as
+// follows.
+//
+//	AnyEvent::BitTorrent->new(...)   Client.Add / AddTorrentFile / AddTorrent / AddMagnet
+//	  path                           the .torrent path (or magnet) given to Client.Add
+//	  basedir                        TorrentOptions.Dir (default Config.DataDir)
+//	  port                           Config.ListenAddr (one port for all torrents)
+//	  on_hash_pass, on_hash_fail     TorrentOptions.OnEvent: EventHashPass, EventHashFail
+//	  state                          TorrentOptions.State: Started, Paused, Stopped
+//	  piece_cache                    Config.StateDir: resume data kept and reused per torrent
+//	hashcheck(...)                   Torrent.HashCheck(pieces ...int)
+//	start, stop, pause               Torrent.Start, Torrent.Stop, Torrent.Pause
+//	infohash                         Torrent.InfoHash
+//	peerid                           Torrent.PeerID (Client.PeerID: "-BT0010-" + 12 random bytes)
+//	port                             Torrent.Port (Client.Port)
+//	size                             Torrent.Size
+//	name                             Torrent.Name
+//	uploaded, downloaded             Torrent.Uploaded, Torrent.Downloaded
+//	left                             Torrent.Left
+//	piece_length                     Torrent.PieceLength
+//	bitfield                         Torrent.Bitfield
+//	wanted                           Torrent.Wanted
+//	complete                         Torrent.Complete (and WaitComplete, EventComplete)
+//	seed                             Torrent.Seeding
+//	files (length, path, priority)   Torrent.Files, Torrent.SetFilePriority
+//	peers                            Torrent.Peers (address, client, flags, rates, progress)
+//	state                            Torrent.State
+//	trackers                         PeerSource (implemented by package tracker)
+//	(errors)                         Torrent.Err, EventError
 package bt
