@@ -1,0 +1,151 @@
+package bt
+
+import (
+	"net/netip"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+)
+
+// waitFor polls cond until it holds, failing the test after d.
+func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestPausedMovesNoData: a paused torrent connects but transfers nothing;
+// started, it completes. State events follow the changes.
+func TestPausedMovesNoData(t *testing.T) {
+	dir := t.TempDir()
+	src := makeData(t, filepath.Join(dir, "seed"), "tree", 200_000)
+	mi := makeTorrent(t, src, 16<<10)
+	seeder := newTestClient(t, Config{})
+	st, _ := seeder.AddTorrent(mi, &TorrentOptions{Dir: filepath.Join(dir, "seed")})
+	waitSeeding(t, st, 10*time.Second)
+
+	var mu sync.Mutex
+	var states []State
+	c := newTestClient(t, Config{})
+	tor, err := c.AddTorrent(mi, &TorrentOptions{
+		Dir: filepath.Join(dir, "leech"), State: Paused,
+		Peers: []netip.AddrPort{loopback(seeder.Port())},
+		OnEvent: func(e Event) {
+			if e.Type == EventStateChanged {
+				mu.Lock()
+				states = append(states, e.State)
+				mu.Unlock()
+			}
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tor.State() != Paused {
+		t.Fatalf("state %v, want paused", tor.State())
+	}
+	waitFor(t, 10*time.Second, "a connection while paused", func() bool {
+		ps := tor.Peers()
+		return len(ps) == 1 && ps[0].Progress == 1
+	})
+	if n := tor.Downloaded(); n != 0 {
+		t.Fatalf("paused torrent downloaded %d bytes", n)
+	}
+	if err := tor.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitComplete(t, tor, 30*time.Second)
+	sameTree(t, src, filepath.Join(dir, "leech", "tree"))
+	tor.Close()
+	mu.Lock()
+	defer mu.Unlock()
+	if len(states) < 2 || states[len(states)-1] != Started {
+		t.Errorf("state events %v, want ... paused, started", states)
+	}
+}
+
+// TestStoppedRefusesPeers: a stopped torrent has no connections, refuses
+// incoming ones, and downloads once started.
+func TestStoppedRefusesPeers(t *testing.T) {
+	dir := t.TempDir()
+	src := makeData(t, filepath.Join(dir, "seed"), "tree", 100_000)
+	mi := makeTorrent(t, src, 16<<10)
+	seeder := newTestClient(t, Config{})
+	st, _ := seeder.AddTorrent(mi, &TorrentOptions{Dir: filepath.Join(dir, "seed")})
+	waitSeeding(t, st, 10*time.Second)
+
+	c := newTestClient(t, Config{})
+	tor, err := c.AddTorrent(mi, &TorrentOptions{Dir: filepath.Join(dir, "leech"), State: Stopped})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.AddPeers(loopback(c.Port()))
+	// The seeder's dial is refused: give it time to try, then check.
+	waitFor(t, 10*time.Second, "the seeder's dial to be refused", func() bool {
+		var tried bool
+		st.call(func() { _, tried = st.tried[loopback(c.Port())] })
+		dialing := true
+		st.call(func() { dialing = st.dialing[loopback(c.Port())] })
+		return tried || !dialing
+	})
+	if n := len(tor.Peers()); n != 0 || tor.State() != Stopped {
+		t.Fatalf("stopped torrent: %d peers, state %v", n, tor.State())
+	}
+	tor.AddPeers(loopback(seeder.Port()))
+	if err := tor.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitComplete(t, tor, 30*time.Second)
+	// Stop closes everything; start again resumes seeding.
+	if err := tor.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(tor.Peers()); n != 0 {
+		t.Errorf("%d peers after Stop", n)
+	}
+	if err := tor.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if !tor.Seeding() {
+		t.Error("not seeding after a restart")
+	}
+}
+
+// TestSelfAndDuplicateConnections: dialling our own port is detected and
+// the address never dialled again; a second connection to the same peer is
+// dropped.
+func TestSelfAndDuplicateConnections(t *testing.T) {
+	dir := t.TempDir()
+	src := makeData(t, filepath.Join(dir, "seed"), "tree", 50_000)
+	mi := makeTorrent(t, src, 16<<10)
+	a := newTestClient(t, Config{})
+	ta, _ := a.AddTorrent(mi, &TorrentOptions{Dir: filepath.Join(dir, "seed")})
+	waitSeeding(t, ta, 10*time.Second)
+	ta.AddPeers(loopback(a.Port()))
+	waitFor(t, 10*time.Second, "self connection detected", func() bool { return a.isSelf(loopback(a.Port())) })
+	if n := len(ta.Peers()); n != 0 {
+		t.Fatalf("%d peers after dialling ourselves", n)
+	}
+
+	// b connects to a; then a dials b too: b refuses the duplicate (same
+	// peer id), and each side keeps exactly one connection.
+	b := newTestClient(t, Config{})
+	tb, _ := b.AddTorrent(mi, &TorrentOptions{Dir: filepath.Join(dir, "leech"), State: Paused})
+	tb.AddPeers(loopback(a.Port()))
+	waitFor(t, 10*time.Second, "b connected to a", func() bool { return len(tb.Peers()) == 1 })
+	ta.AddPeers(loopback(b.Port()))
+	waitFor(t, 10*time.Second, "a's dial to b to end", func() bool {
+		var dialing bool
+		ta.call(func() { dialing = ta.dialing[loopback(b.Port())] })
+		return !dialing
+	})
+	if na, nb := len(ta.Peers()), len(tb.Peers()); na != 1 || nb != 1 {
+		t.Fatalf("after a duplicate dial: a has %d peers, b %d; want 1 each", na, nb)
+	}
+}
