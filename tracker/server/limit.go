@@ -31,9 +31,21 @@ func newIPLimiter(perSecond float64, burst int) *ipLimiter {
 	return &ipLimiter{rate: rate.Limit(perSecond), burst: burst, buckets: make(map[netip.Addr]*bucket)}
 }
 
+// addrKey is the unit of the per-address limits: an IPv4 address, or the
+// /64 network of an IPv6 one (a single host is usually given a whole /64,
+// so counting its addresses one by one would let it multiply its share).
+func addrKey(ip netip.Addr) netip.Addr {
+	ip = ip.Unmap()
+	if ip.Is4() {
+		return ip
+	}
+	p, _ := ip.WithZone("").Prefix(64)
+	return p.Addr()
+}
+
 // allow reports whether ip may make one more request now.
 func (l *ipLimiter) allow(ip netip.Addr, now time.Time) bool {
-	ip = ip.Unmap()
+	ip = addrKey(ip)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	b := l.buckets[ip]

@@ -239,3 +239,18 @@ func TestHTTPDictionaryPeers(t *testing.T) {
 }
 
 func qs(b [20]byte) string { return url.QueryEscape(string(b[:])) }
+
+// TestIPv6NetworkLimit: the addresses of one IPv6 /64 share one quota.
+func TestIPv6NetworkLimit(t *testing.T) {
+	s := New(Config{MaxPeersPerIP: 4, MaxEntriesPerIP: 10})
+	for i := range 100 {
+		a := netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 7: 1, 14: byte(i >> 8), 15: byte(i)})
+		s.store.announce(announceArgs{infoHash: hash(i % 5), addr: netip.AddrPortFrom(a, 1), left: 1}, s.now())
+	}
+	if _, peers := s.Stats(); peers != 10 {
+		t.Errorf("one /64 holds %d entries, want 10", peers)
+	}
+	if got := s.store.scrape([][20]byte{hash(0)})[0].incomplete; got > 4 {
+		t.Errorf("one /64 holds %d entries in a torrent, want at most 4", got)
+	}
+}

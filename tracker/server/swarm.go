@@ -41,7 +41,7 @@ type store struct {
 	mu       sync.Mutex
 	torrents map[[20]byte]*swarm
 	total    int
-	perIP    map[netip.Addr]int // entries per address, over all torrents
+	perIP    map[netip.Addr]int // entries per addrKey, over all torrents
 }
 
 type limits struct {
@@ -86,7 +86,8 @@ func (s *store) announce(a announceArgs, now time.Time) announceResult {
 		return announceResult{}
 	}
 	seed := a.left == 0
-	if sw == nil && s.canAddLocked(nil, a.addr.Addr()) && len(s.torrents) < s.lim.maxTorrents {
+	key := addrKey(a.addr.Addr())
+	if sw == nil && s.canAddLocked(nil, key) && len(s.torrents) < s.lim.maxTorrents {
 		sw = &swarm{index: make(map[netip.AddrPort]int)}
 		s.torrents[a.infoHash] = sw
 	}
@@ -107,14 +108,14 @@ func (s *store) announce(a announceArgs, now time.Time) announceResult {
 		}
 		p.id, p.seed, p.expires = a.peerID, seed, now.Add(s.lim.ttl)
 	} else {
-		if s.ipCountLocked(sw, a.addr.Addr()) >= s.lim.maxPeersPerIP {
-			s.evictOldestLocked(a.infoHash, sw, a.addr.Addr())
+		if s.ipCountLocked(sw, key) >= s.lim.maxPeersPerIP {
+			s.evictOldestLocked(a.infoHash, sw, key)
 		}
-		if s.canAddLocked(sw, a.addr.Addr()) {
+		if s.canAddLocked(sw, key) {
 			sw.index[a.addr] = len(sw.peers)
 			sw.peers = append(sw.peers, peerEntry{addr: a.addr, id: a.peerID, seed: seed, expires: now.Add(s.lim.ttl)})
 			s.total++
-			s.perIP[a.addr.Addr()]++
+			s.perIP[key]++
 			if seed {
 				sw.seeds++
 			}
@@ -131,31 +132,31 @@ func (s *store) announce(a announceArgs, now time.Time) announceResult {
 	return res
 }
 
-// canAddLocked reports whether one more entry from ip fits the limits (sw
-// nil: the torrent is new).
-func (s *store) canAddLocked(sw *swarm, ip netip.Addr) bool {
-	if s.total >= s.lim.maxPeers || s.perIP[ip] >= s.lim.maxEntriesPerIP {
+// canAddLocked reports whether one more entry from key (an addrKey) fits
+// the limits (sw nil: the torrent is new).
+func (s *store) canAddLocked(sw *swarm, key netip.Addr) bool {
+	if s.total >= s.lim.maxPeers || s.perIP[key] >= s.lim.maxEntriesPerIP {
 		return false
 	}
-	return sw == nil || len(sw.peers) < s.lim.maxPeersPerTorrent && s.ipCountLocked(sw, ip) < s.lim.maxPeersPerIP
+	return sw == nil || len(sw.peers) < s.lim.maxPeersPerTorrent && s.ipCountLocked(sw, key) < s.lim.maxPeersPerIP
 }
 
-func (s *store) ipCountLocked(sw *swarm, ip netip.Addr) int {
+func (s *store) ipCountLocked(sw *swarm, key netip.Addr) int {
 	n := 0
 	for _, p := range sw.peers {
-		if p.addr.Addr() == ip {
+		if addrKey(p.addr.Addr()) == key {
 			n++
 		}
 	}
 	return n
 }
 
-// evictOldestLocked drops ip's entry of sw that expires first, making room
-// for a client that restarted on a new port.
-func (s *store) evictOldestLocked(ih [20]byte, sw *swarm, ip netip.Addr) {
+// evictOldestLocked drops key's entry of sw that expires first, making
+// room for a client that restarted on a new port.
+func (s *store) evictOldestLocked(ih [20]byte, sw *swarm, key netip.Addr) {
 	oldest := -1
 	for i, p := range sw.peers {
-		if p.addr.Addr() == ip && (oldest < 0 || p.expires.Before(sw.peers[oldest].expires)) {
+		if addrKey(p.addr.Addr()) == key && (oldest < 0 || p.expires.Before(sw.peers[oldest].expires)) {
 			oldest = i
 		}
 	}
@@ -182,8 +183,9 @@ func (s *store) removeLocked(ih [20]byte, sw *swarm, addr netip.AddrPort) {
 	sw.peers = sw.peers[:last]
 	delete(sw.index, addr)
 	s.total--
-	if s.perIP[addr.Addr()]--; s.perIP[addr.Addr()] <= 0 {
-		delete(s.perIP, addr.Addr())
+	key := addrKey(addr.Addr())
+	if s.perIP[key]--; s.perIP[key] <= 0 {
+		delete(s.perIP, key)
 	}
 	if len(sw.peers) == 0 {
 		delete(s.torrents, ih)

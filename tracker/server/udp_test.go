@@ -55,7 +55,7 @@ func TestUDPReplySize(t *testing.T) {
 	for i := range 1000 {
 		ip := netip.AddrFrom4([4]byte{10, 0, byte(i >> 8), byte(i)})
 		s.store.announce(announceArgs{infoHash: hash(1), addr: netip.AddrPortFrom(ip, 1), left: 1}, s.now())
-		ip6 := netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 14: byte(i >> 8), 15: byte(i)})
+		ip6 := netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 4: byte(i >> 8), 5: byte(i), 15: 1})
 		s.store.announce(announceArgs{infoHash: hash(1), addr: netip.AddrPortFrom(ip6, 1), left: 1}, s.now())
 	}
 	for _, src := range []netip.AddrPort{netip.MustParseAddrPort("192.0.2.1:1"), netip.MustParseAddrPort("[2001:db8:1::1]:1")} {
