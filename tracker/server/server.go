@@ -9,7 +9,8 @@
 // overall, on peers per address within a torrent and on entries per
 // address overall; a per-address token bucket limits the request rate, so
 // one address flooding announces can neither exhaust memory nor starve
-// others.
+// others. For these limits an "address" is an IPv4 address or an IPv6 /64
+// network.
 //
 // UDP connection ids are derived from a secret and the client's IP address
 // and time (an HMAC), so a connect request costs no state; an id is valid
