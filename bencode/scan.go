@@ -123,9 +123,6 @@ func (d *decodeState) readInt() (neg bool, mag uint64, overflow bool, err error)
 	return neg, mag, overflow, nil
 }
 
-// maxStringLen bounds the digits of a string length so that the arithmetic
-// cannot overflow; the real bound is the input itself.
-const maxStringLen = math.MaxInt32 * 64
 
 // readString parses a byte string "<len>:<bytes>" starting at d.off (which
 // holds a digit) and returns the bytes, which alias the input.
@@ -139,10 +136,11 @@ func (d *decodeState) readString() ([]byte, error) {
 		if c > 9 {
 			break
 		}
-		n = n*10 + int(c)
-		if n > maxStringLen {
+		if n > (math.MaxInt-9)/10 {
+			// Far beyond any input; the real bound is the input itself.
 			return nil, d.errorf(start, "string length too large")
 		}
+		n = n*10 + int(c)
 	}
 	if i >= len(data) {
 		return nil, d.eof()
