@@ -123,7 +123,6 @@ func (d *decodeState) readInt() (neg bool, mag uint64, overflow bool, err error)
 	return neg, mag, overflow, nil
 }
 
-
 // readString parses a byte string "<len>:<bytes>" starting at d.off (which
 // holds a digit) and returns the bytes, which alias the input.
 func (d *decodeState) readString() ([]byte, error) {
