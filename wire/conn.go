@@ -444,6 +444,7 @@ func (c *Conn) finish() {
 	exts := c.exts
 	h := c.handler
 	c.mu.Unlock()
+	c.log.Debug("wire: connection closed", "peer", c, "err", err)
 	c.cbMu.Lock()
 	c.deliver(pending)
 	for _, e := range exts {
@@ -493,6 +494,22 @@ func (c *Conn) LocalAddr() net.Addr {
 		return a.LocalAddr()
 	}
 	return nil
+}
+
+// String describes the connection for logs: the peer's address (when
+// known) and the start of its peer id, e.g. "127.0.0.1:51413 -TR3000-".
+func (c *Conn) String() string {
+	id := c.peer.PeerID[:8]
+	for i, b := range id {
+		if b < 0x20 || b > 0x7e {
+			id = id[:i]
+			break
+		}
+	}
+	if a := c.RemoteAddr(); a != nil {
+		return a.String() + " " + string(id)
+	}
+	return string(id)
 }
 
 // PeerHandshake returns the peer's handshake: its reserved bits, info hash

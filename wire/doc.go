@@ -61,6 +61,16 @@
 // piece, have and the other fixed-size messages cost no allocation in
 // steady state (BenchmarkRequestPiece reports 0 allocs/op).
 //
+// # Interoperability
+//
+// The tests download pieces from libtorrent 2.0, Transmission 3.00 and
+// aria2 1.36 seeds and have libtorrent download a whole torrent from a
+// Listener, all over loopback. Only plain TCP is spoken: no message stream
+// encryption (libtorrent tries it first on outgoing connections, then falls
+// back to plain) and no uTP (libtorrent 2.0 tries uTP first and falls back
+// to TCP after a time-out). AllowedFastSet computes BEP 6's canonical
+// allowed-fast set.
+//
 // # The seeds' names
 //
 // The seeds are Peerface (P) and peer-wire-protocol (W), both JavaScript.
