@@ -45,10 +45,16 @@ func (t *Torrent) addConn(c *wire.Conn, incoming bool) {
 		return
 	}
 	for q := range t.peers {
-		if q.peerID == pid {
+		if q.peerID != pid {
+			continue
+		}
+		// Both sides dialled each other. Each side must keep the same
+		// connection: the one opened by the side with the lower peer id.
+		if q.incoming == incoming || t.keepsFirst(incoming, pid) {
 			reject("duplicate connection")
 			return
 		}
+		q.conn.Close()
 	}
 	if !t.client.acquireConn() {
 		reject("too many connections in the client")
@@ -81,6 +87,18 @@ func (t *Torrent) addConn(c *wire.Conn, incoming bool) {
 	if m := t.meta.Load(); m != nil && c.SupportsFast() {
 		t.sendAllowedFast(p)
 	}
+}
+
+// keepsFirst decides between two connections with the same peer, one
+// incoming and one outgoing: it reports whether the existing one stays
+// when the new one is incoming (or not). The connection opened by the
+// lower peer id wins, so both ends choose the same one.
+func (t *Torrent) keepsFirst(newIncoming bool, pid [20]byte) bool {
+	weOpenWin := bytes.Compare(t.client.peerID[:], pid[:]) < 0
+	if newIncoming {
+		return weOpenWin // the existing one is ours
+	}
+	return !weOpenWin
 }
 
 // sendHaves queues our bitfield (or have-all/have-none) before Start.
