@@ -3,7 +3,10 @@ package bt
 import (
 	"errors"
 	"fmt"
+	"time"
 
+	"github.com/bt-go/bt/bitfield"
+	"github.com/bt-go/bt/internal/picker"
 	"github.com/bt-go/bt/storage"
 )
 
@@ -46,5 +49,59 @@ func (t *Torrent) readFailed(m *metaState, i int, err error) {
 	t.updateInterest()
 	for p := range t.peers {
 		t.fillRequests(p)
+	}
+}
+
+// redialKnown makes every known address dialable at once (a torrent
+// started again after a stop or an error reconnects without waiting for
+// the retry timers).
+func (t *Torrent) redialKnown() {
+	for _, k := range t.known {
+		k.next = time.Time{}
+	}
+}
+
+// rejectBackoff is how long a piece a peer refused while unchoking us is
+// not asked of it again. A peer that lost data under it (see readFailed)
+// cannot take back its have messages; it rejects instead, and without this
+// the pipeline would fill with the same refused requests again and again.
+const rejectBackoff = 5 * time.Second
+
+// noteReject records that p refused a block of piece i.
+func (p *peer) noteReject(i int) {
+	if p.peerChoking {
+		return // a choke's rejects say nothing about the piece
+	}
+	if p.rejected == nil {
+		p.rejected = make(map[int]time.Time)
+	}
+	p.rejected[i] = time.Now()
+}
+
+// maskRejected removes from what pe offers the pieces p refused recently.
+func (p *peer) maskRejected(pe *picker.Peer) {
+	if len(p.rejected) == 0 {
+		return
+	}
+	now := time.Now()
+	var has bitfield.Bitfield
+	for i, at := range p.rejected {
+		if now.Sub(at) > rejectBackoff {
+			delete(p.rejected, i)
+			continue
+		}
+		if has.Len() == 0 {
+			if pe.Seed {
+				has = bitfield.Full(p.t.pick.NumPieces())
+			} else {
+				has = pe.Has.Clone()
+			}
+		}
+		if i >= 0 && i < has.Len() {
+			has.Clear(i)
+		}
+	}
+	if has.Len() > 0 {
+		pe.Has, pe.Seed = has, false
 	}
 }

@@ -176,6 +176,9 @@ func (t *Torrent) changeState(s State) error {
 				}
 			}
 		} else {
+			if old == Stopped {
+				t.redialKnown() // faults.go: after a stop, reconnect at once
+			}
 			t.startSources()
 			t.dialMore()
 			t.chokeRound(time.Now())

@@ -46,9 +46,10 @@ type peer struct {
 	nothingToGet     bool // the last pick found nothing
 	downRate, upRate rate
 	badPieces        int
-	uploadedA        atomic.Int64 // payload sent (read goroutine)
-	downloaded       int64        // payload received, fresh or not
-	upq              uploadQueue  // requests waiting for upload tokens (limits.go)
+	uploadedA        atomic.Int64      // payload sent (read goroutine)
+	downloaded       int64             // payload received, fresh or not
+	upq              uploadQueue       // requests waiting for upload tokens (limits.go)
+	rejected         map[int]time.Time // pieces it refused while unchoking us (faults.go)
 }
 
 // peerEvent carries what a peer's read goroutine saw to the loop.

@@ -204,6 +204,7 @@ func (t *Torrent) handlePeerEvent(e peerEvent) {
 		t.onBlock(p, e.index, e.begin, e.data)
 	case wire.MsgReject:
 		t.release(p, e.index, e.begin)
+		p.noteReject(e.index) // faults.go
 		t.fillRequests(p)
 	case wire.MsgAllowedFast:
 		if len(p.allowedFast) < maxAllowedFast {
@@ -393,6 +394,7 @@ func (t *Torrent) fillRequests(p *peer) {
 	}
 	pe := &picker.Peer{ID: p.id, Has: p.has, Seed: p.seed, Choking: p.peerChoking,
 		AllowedFast: p.allowedFast, Suggested: p.suggested}
+	p.maskRejected(pe) // faults.go
 	t.scratch = t.pick.Pick(pe, n, t.scratch[:0])
 	now := time.Now()
 	for k, b := range t.scratch {

@@ -1,0 +1,179 @@
+package bt
+
+import (
+	"net/netip"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+)
+
+// faultLog records a torrent's events for a test.
+type faultLog struct {
+	mu     sync.Mutex
+	events []Event
+	ch     chan Event
+}
+
+func newFaultLog() *faultLog { return &faultLog{ch: make(chan Event, 1024)} }
+
+func (l *faultLog) add(e Event) {
+	l.mu.Lock()
+	l.events = append(l.events, e)
+	l.mu.Unlock()
+	select {
+	case l.ch <- e:
+	default:
+	}
+}
+
+func (l *faultLog) count(typ EventType) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := 0
+	for _, e := range l.events {
+		if e.Type == typ {
+			n++
+		}
+	}
+	return n
+}
+
+// wait waits for an event of type typ (which may have happened already).
+func (l *faultLog) wait(t *testing.T, typ EventType, d time.Duration) Event {
+	t.Helper()
+	l.mu.Lock()
+	for _, e := range l.events {
+		if e.Type == typ {
+			l.mu.Unlock()
+			return e
+		}
+	}
+	l.mu.Unlock()
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	for {
+		select {
+		case e := <-l.ch:
+			if e.Type == typ {
+				return e
+			}
+		case <-timer.C:
+			t.Fatalf("no %v event within %v", typ, d)
+		}
+	}
+}
+
+// waitPieces polls until tor has n pieces.
+func waitPieces(t *testing.T, tor *Torrent, n int, d time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for tor.Bitfield().Count() != n {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d pieces after %v, want %d", tor.Bitfield().Count(), d, n)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestCorruptDataNotServed: data changed in place under a seed is found by
+// a recheck, and the damaged piece is no longer served: a leecher gets every
+// other piece and never a piece that fails its hash.
+func TestCorruptDataNotServed(t *testing.T) {
+	dir := t.TempDir()
+	src := makeData(t, filepath.Join(dir, "seed"), "data", 1<<20)
+	mi := makeTorrent(t, src, 64<<10)
+	seedLog := newFaultLog()
+	seed := newTestClient(t, Config{})
+	st, err := seed.AddTorrent(mi, &TorrentOptions{Dir: filepath.Join(dir, "seed"), OnEvent: seedLog.add})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitSeeding(t, st, 10*time.Second)
+
+	f, err := os.OpenFile(filepath.Join(src, "a.dat"), os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteAt([]byte("not the data you are looking for"), 3*64<<10+100); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	before := seedLog.count(EventCheckDone)
+	if err := st.HashCheck(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for seedLog.count(EventCheckDone) == before {
+		if time.Now().After(deadline) {
+			t.Fatal("recheck did not finish")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if st.Bitfield().Has(3) || st.Bitfield().Count() != 15 {
+		t.Fatalf("after the recheck the seed has %d pieces, piece 3: %v; want 15 without piece 3",
+			st.Bitfield().Count(), st.Bitfield().Has(3))
+	}
+
+	leechLog := newFaultLog()
+	c := newTestClient(t, Config{})
+	lt, err := c.AddTorrent(mi, &TorrentOptions{Dir: filepath.Join(dir, "leech"), OnEvent: leechLog.add,
+		Peers: []netip.AddrPort{loopback(seed.Port())}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitPieces(t, lt, 15, 30*time.Second)
+	if lt.Bitfield().Has(3) {
+		t.Fatal("the leecher got the corrupt piece")
+	}
+	if n := leechLog.count(EventHashFail); n != 0 {
+		t.Fatalf("the seed served %d pieces that failed their hash", n)
+	}
+}
+
+// TestTruncatedUnderSeed: a file truncated under a seed fails the reads of
+// a leecher's requests; the seed reports it, marks the lost pieces missing,
+// rechecks, keeps serving what is intact and never serves bad data.
+func TestTruncatedUnderSeed(t *testing.T) {
+	dir := t.TempDir()
+	src := makeData(t, filepath.Join(dir, "seed"), "data", 512<<10, 512<<10)
+	mi := makeTorrent(t, src, 64<<10)
+	seedLog := newFaultLog()
+	seed := newTestClient(t, Config{})
+	st, err := seed.AddTorrent(mi, &TorrentOptions{Dir: filepath.Join(dir, "seed"), OnEvent: seedLog.add})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitSeeding(t, st, 10*time.Second)
+	// The second file (pieces 8-15) loses its second half: pieces 12-15.
+	if err := os.Truncate(filepath.Join(src, "sub", "b.bin"), 256<<10); err != nil {
+		t.Fatal(err)
+	}
+
+	leechLog := newFaultLog()
+	c := newTestClient(t, Config{})
+	lt, err := c.AddTorrent(mi, &TorrentOptions{Dir: filepath.Join(dir, "leech"), OnEvent: leechLog.add,
+		Peers: []netip.AddrPort{loopback(seed.Port())}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := seedLog.wait(t, EventDataMissing, 30*time.Second)
+	t.Logf("seed reported: piece %d: %v", e.Piece, e.Err)
+	if e.Piece < 12 || e.Err == nil {
+		t.Fatalf("EventDataMissing for piece %d (%v); want one of 12-15 with an error", e.Piece, e.Err)
+	}
+	waitPieces(t, st, 12, 10*time.Second)
+	waitPieces(t, lt, 12, 30*time.Second)
+	for i := 12; i < 16; i++ {
+		if lt.Bitfield().Has(i) {
+			t.Errorf("the leecher got piece %d, whose data is gone", i)
+		}
+	}
+	if n := leechLog.count(EventHashFail); n != 0 {
+		t.Fatalf("the seed served %d pieces that failed their hash", n)
+	}
+	if err := st.Err(); err != nil {
+		t.Fatalf("the seed stopped: %v", err)
+	}
+}
