@@ -294,12 +294,14 @@ func (t *Torrent) readVerified(ctx context.Context, w *readWindow, p []byte, off
 		avail = int64(i+1)*plen - off
 	}
 	n = min(n, avail)
-	st := t.meta.Load().store
-	if st == nil {
+	ms := t.meta.Load()
+	if ms.store == nil {
 		return 0, t.stoppedErr()
 	}
-	k, err := st.ReadAt(p[:n], off)
+	k, err := ms.store.ReadAt(p[:n], off)
 	if err != nil && !(errors.Is(err, io.EOF) && int64(k) == n) {
+		bad := int((off + int64(k)) / plen)
+		t.post(func() { t.readFailed(ms, bad, err) }) // faults.go
 		return k, fmt.Errorf("bt: reading %s: %w", t.Name(), err)
 	}
 	return k, nil
