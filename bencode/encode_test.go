@@ -274,3 +274,47 @@ func TestDecoderBuffered(t *testing.T) {
 		t.Errorf("Buffered = %q", got)
 	}
 }
+
+// TestDecoderAgreesWithUnmarshal feeds the syntax and strictness cases a
+// byte at a time through a Decoder: its verdict and the offset of the error
+// match Unmarshal's.
+func TestDecoderAgreesWithUnmarshal(t *testing.T) {
+	inputs := []string{
+		"i03e", "i-0e", "ie", "01:a", "5:abc", "di1ei2ee", "d1:ae", "d1:a", "l", "x",
+		"d1:bi1e1:ai2ee", "d1:ai1e1:ai2ee", "ld1:bi1e1:ai2eee", "d1:xd1:bi1e1:ai2eee",
+		"d3:cow3:moo4:spaml1:a1:bee", strings.Repeat("l", 101) + strings.Repeat("e", 101),
+		"li1ei2e" + strings.Repeat("i12345e", 500) + "e",
+	}
+	for _, in := range inputs {
+		for _, strict := range []bool{false, true} {
+			var want, got RawMessage
+			wantErr := Unmarshal([]byte(in), &want)
+			if strict {
+				wantErr = UnmarshalStrict([]byte(in), &want)
+			}
+			dec := NewDecoder(&oneByteReader{r: bytes.NewBufferString(in)})
+			if strict {
+				dec.Strict()
+			}
+			gotErr := dec.Decode(&got)
+			var ws, gs *SyntaxError
+			switch {
+			case wantErr == nil && (gotErr != nil || !bytes.Equal(got, want)):
+				t.Errorf("%q strict=%v: Decoder gave %q, %v", in, strict, got, gotErr)
+			case wantErr != nil && (!errors.As(wantErr, &ws) || !errors.As(gotErr, &gs) || ws.Offset != gs.Offset):
+				t.Errorf("%q strict=%v: Decoder error %v, Unmarshal error %v", in, strict, gotErr, wantErr)
+			}
+		}
+	}
+}
+
+type emptyReader struct{}
+
+func (emptyReader) Read([]byte) (int, error) { return 0, nil }
+
+func TestDecoderNoProgress(t *testing.T) {
+	var v any
+	if err := NewDecoder(emptyReader{}).Decode(&v); err != io.ErrNoProgress {
+		t.Errorf("err = %v, want io.ErrNoProgress", err)
+	}
+}

@@ -20,6 +20,9 @@ type decodeState struct {
 	depth    int
 	maxDepth int
 	strict   bool
+	// stream is set by a streamScanner, which takes truncation as a sign to
+	// read more rather than as an error.
+	stream bool
 	// typeErr is the first UnmarshalTypeError met; decoding carries on past
 	// it (skipping the value) so that the rest of the value is still filled
 	// in, and it is returned at the end.
@@ -62,6 +65,9 @@ func (d *decodeState) errorf(off int, msg string) error {
 
 // eof reports input that ends inside a value.
 func (d *decodeState) eof() error {
+	if d.stream {
+		return errNeedMore
+	}
 	return &SyntaxError{Offset: int64(len(d.data)), Msg: "unexpected end of input", truncated: true}
 }
 
@@ -76,6 +82,10 @@ func (d *decodeState) enter() error {
 
 func (d *decodeState) badValueStart() error {
 	return d.errorf(d.off, "invalid character "+quoteByte(d.data[d.off])+" at start of value")
+}
+
+func quoteKey(key []byte) string {
+	return strconv.Quote(string(key))
 }
 
 func quoteByte(c byte) string {
@@ -255,7 +265,7 @@ func (d *decodeState) key() ([]byte, error) {
 		return nil, d.eof()
 	}
 	if d.data[d.off] == 'e' {
-		return nil, d.errorf(d.off, "dict key "+strconv.Quote(string(key))+" has no value")
+		return nil, d.errorf(d.off, "dict key "+quoteKey(key)+" has no value")
 	}
 	return key, nil
 }

@@ -1,7 +1,6 @@
 package bencode
 
 import (
-	"errors"
 	"io"
 )
 
@@ -18,6 +17,8 @@ type Decoder struct {
 	maxDepth int
 	maxSize  int
 	consumed int64 // bytes of the stream before buf[start]
+	empty    int   // consecutive reads that returned nothing
+	scan     streamScanner
 	d        decodeState
 }
 
@@ -78,19 +79,19 @@ func (dec *Decoder) streamError(err error) error {
 // next makes sure one whole value sits at the front of the buffer and
 // returns its length.
 func (dec *Decoder) next() (int, error) {
-	d := &dec.d
+	dec.scan.reset()
+	maxDepth := dec.maxDepth
+	if maxDepth <= 0 {
+		maxDepth = DefaultMaxDepth
+	}
 	for {
 		avail := dec.buf[dec.start:]
 		if len(avail) > 0 {
-			d.maxDepth = dec.maxDepth
-			d.strict = dec.strict
-			d.init(avail)
-			err := d.skip()
+			n, err := dec.scan.scan(avail, dec.strict, maxDepth)
 			if err == nil {
-				return d.off, nil
+				return n, nil
 			}
-			var se *SyntaxError
-			if !errors.As(err, &se) || !se.truncated {
+			if err != errNeedMore {
 				return 0, err
 			}
 			if dec.maxSize > 0 && len(avail) >= dec.maxSize {
@@ -107,25 +108,34 @@ func (dec *Decoder) next() (int, error) {
 	}
 }
 
-// fill reads more input, growing the buffer geometrically so that scanning
-// a long value from the start after each read stays linear overall.
+// fill reads more input. The unread bytes move to the front of the buffer
+// once the consumed part is the larger, and the buffer doubles when it is
+// nearly full of unread bytes, so each byte is copied a bounded number of
+// times.
 func (dec *Decoder) fill() {
-	if dec.start > 0 && dec.start >= len(dec.buf)/2 {
+	if dec.start > 0 && len(dec.buf)-dec.start <= dec.start {
 		n := copy(dec.buf, dec.buf[dec.start:])
 		dec.buf = dec.buf[:n]
 		dec.start = 0
 	}
-	if free := cap(dec.buf) - len(dec.buf); free < 512 || free < len(dec.buf)-dec.start {
-		grow := max(512, 2*(len(dec.buf)-dec.start))
-		nb := make([]byte, len(dec.buf)-dec.start, len(dec.buf)-dec.start+grow)
+	if cap(dec.buf)-len(dec.buf) < 512 {
+		nb := make([]byte, len(dec.buf)-dec.start, max(4096, 2*cap(dec.buf)))
 		copy(nb, dec.buf[dec.start:])
 		dec.buf = nb
 		dec.start = 0
 	}
 	n, err := dec.r.Read(dec.buf[len(dec.buf):cap(dec.buf)])
 	dec.buf = dec.buf[:len(dec.buf)+n]
-	if err != nil {
+	switch {
+	case err != nil:
 		dec.err = err
+	case n > 0:
+		dec.empty = 0
+	default:
+		// As bufio does, give up on a reader that keeps returning nothing.
+		if dec.empty++; dec.empty >= 100 {
+			dec.err = io.ErrNoProgress
+		}
 	}
 }
 
