@@ -30,6 +30,7 @@ type transferFlags struct {
 	quiet bool
 	debug bool
 	state *stateFlags // download only: --only, --skip, --state-dir (select.go)
+	lim   limitFlags  // --max-down, --max-up, --max-peers (limits.go)
 }
 
 func (f *transferFlags) register(cmd *cobra.Command) {
@@ -37,6 +38,7 @@ func (f *transferFlags) register(cmd *cobra.Command) {
 	cmd.Flags().IntVar(&f.port, "port", 0, "TCP port to accept peers on (0: any free port)")
 	cmd.Flags().StringArrayVar(&f.peers, "peer", nil, "connect to the peer at HOST:PORT (repeatable)")
 	cmd.Flags().BoolVar(&f.debug, "debug", false, "log protocol details to stderr")
+	f.lim.register(cmd)
 }
 
 func newDownloadCmd() *cobra.Command {
@@ -88,6 +90,9 @@ func runTransfer(ctx context.Context, stdout, stderr io.Writer, command, source 
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	cfg := bt.Config{ListenAddr: fmt.Sprintf(":%d", f.port), DataDir: f.dir, Logger: logger}
+	if err := f.lim.configure(&cfg); err != nil {
+		return fmt.Errorf("%s: %w", command, err)
+	}
 	if err := f.state.configure(&cfg, logger); err != nil {
 		return fmt.Errorf("%s: %w", command, err)
 	}
