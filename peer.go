@@ -43,7 +43,6 @@ type peer struct {
 	lastActive       time.Time // last time either side was interested
 	lastUnchoke      time.Time
 	snubbed          bool
-	nothingToGet     bool // the last pick found nothing
 	downRate, upRate rate
 	badPieces        int
 	uploadedA        atomic.Int64      // payload sent (read goroutine)

@@ -567,6 +567,3 @@ func (t *Torrent) serveRequest(p *peer, index, begin, length int) {
 	}
 	p.conn.Piece(index, begin, buf)
 }
-
-// equalHash compares two SHA-1 sums.
-func equalHash(a, b [20]byte) bool { return bytes.Equal(a[:], b[:]) }

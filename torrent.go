@@ -127,11 +127,9 @@ type Torrent struct {
 	checkedOnce bool
 	pieces      map[int]*pieceBuf
 	failed      map[int]*failedPiece
-	strikes     map[netip.Addr]int
 	diskBytes   int64
 	writing     int
 	checking    bool
-	checkGen    int
 	completed   bool // EventComplete sent for the current wanted set
 	syncing     bool
 	choke       choker.Choker
