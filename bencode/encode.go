@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unsafe"
 )
 
 // Marshal returns the bencoding of v. The output is canonical: dict keys
@@ -380,13 +381,18 @@ func newMapEncoder(t reflect.Type) encodeFunc {
 type structEncoder struct {
 	fields []field
 	encs   []encodeFunc
+	fast   []fastField // as for decoding (see fastfield.go)
 }
 
 func newStructEncoder(t reflect.Type) encodeFunc {
 	se := &structEncoder{fields: cachedFields(t)}
 	se.encs = make([]encodeFunc, len(se.fields))
+	se.fast = make([]fastField, len(se.fields))
 	for i, f := range se.fields {
 		se.encs[i] = encoderFor(f.typ)
+		if len(f.index) == 1 && !f.typ.Implements(marshalerType) && !reflect.PointerTo(f.typ).Implements(marshalerType) {
+			se.fast[i] = fastField{kind: fastKindOf(f.typ), offset: t.Field(f.index[0]).Offset}
+		}
 	}
 	return se.encode
 }
@@ -396,9 +402,17 @@ func (se *structEncoder) encode(e *encodeState, v reflect.Value) error {
 		return err
 	}
 	e.buf = append(e.buf, 'd')
+	var base unsafe.Pointer
+	if v.CanAddr() {
+		base = unsafe.Pointer(v.UnsafeAddr())
+	}
 fields:
 	for i := range se.fields {
 		f := &se.fields[i]
+		if ff := se.fast[i]; ff.kind != fastNone && base != nil {
+			e.encodeFast(f, ff.kind, unsafe.Add(base, ff.offset))
+			continue
+		}
 		fv := v
 		for j, x := range f.index {
 			if j > 0 && fv.Kind() == reflect.Pointer {

@@ -102,3 +102,58 @@ func (d *decodeState) decodeFast(k fastKind, t reflect.Type, p unsafe.Pointer) e
 	}
 	return nil
 }
+
+// encodeFast writes the field f of kind k at p, with its key, unless it is
+// empty and tagged omitempty.
+func (e *encodeState) encodeFast(f *field, k fastKind, p unsafe.Pointer) {
+	switch k {
+	case fastInt, fastInt64:
+		var n int64
+		if k == fastInt {
+			n = int64(*(*int)(p))
+		} else {
+			n = *(*int64)(p)
+		}
+		if f.omitEmpty && n == 0 {
+			return
+		}
+		e.buf = append(e.buf, f.key...)
+		e.writeInt(n)
+	case fastBool:
+		b := *(*bool)(p)
+		if f.omitEmpty && !b {
+			return
+		}
+		e.buf = append(e.buf, f.key...)
+		if b {
+			e.buf = append(e.buf, "i1e"...)
+		} else {
+			e.buf = append(e.buf, "i0e"...)
+		}
+	case fastString:
+		s := *(*string)(p)
+		if f.omitEmpty && s == "" {
+			return
+		}
+		e.buf = append(e.buf, f.key...)
+		e.writeString(s)
+	case fastBytes:
+		b := *(*[]byte)(p)
+		if f.omitEmpty && len(b) == 0 {
+			return
+		}
+		e.buf = append(e.buf, f.key...)
+		e.writeBytes(b)
+	case fastStrings:
+		l := *(*[]string)(p)
+		if f.omitEmpty && len(l) == 0 {
+			return
+		}
+		e.buf = append(e.buf, f.key...)
+		e.buf = append(e.buf, 'l')
+		for _, s := range l {
+			e.writeString(s)
+		}
+		e.buf = append(e.buf, 'e')
+	}
+}

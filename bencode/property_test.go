@@ -162,6 +162,10 @@ func TestPropertyRoundTripStruct(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Marshal: %v", err)
 		}
+		// A value that is not addressable takes the reflection path.
+		if byValue, err := Marshal(v); err != nil || !bytes.Equal(byValue, b) {
+			t.Fatalf("Marshal by value = %q, %v; by pointer %q", byValue, err, b)
+		}
 		var got allKinds
 		if err := UnmarshalStrict(b, &got); err != nil {
 			t.Fatalf("UnmarshalStrict(%q): %v", b, err)
