@@ -56,7 +56,10 @@
 // claimed length is checked against the bytes actually present before
 // anything is allocated, so memory use is bounded by the input's size.
 // Integers must fit their Go target; decoding into an interface, they must
-// fit in an int64.
+// fit in an int64. A Decoder reading a stream buffers only what it has
+// received, resumes scanning where it stopped when more arrives (so a value
+// delivered in many small reads costs time linear in its size), and can
+// refuse values above a size with Decoder.SetMaxSize.
 //
 // # Speed
 //
@@ -66,7 +69,8 @@
 //   - decoders and encoders are built once per Go type and cached; struct
 //     fields are kept sorted, so the usual sorted input matches them in
 //     order without searching;
-//   - strings, string lists (file paths), and the integers and strings
+//   - strings, short byte strings, string lists (file paths), and the
+//     integers and strings
 //     boxed into interfaces are carved from a few chunks per call instead
 //     of being allocated one by one; a chunk stays alive while any value
 //     carved from it does, and chunks are bounded in size;
