@@ -70,10 +70,10 @@
 //     fields are kept sorted, so the usual sorted input matches them in
 //     order without searching;
 //   - strings, short byte strings, string lists (file paths), and the
-//     integers and strings
-//     boxed into interfaces are carved from a few chunks per call instead
-//     of being allocated one by one; a chunk stays alive while any value
-//     carved from it does, and chunks are bounded in size;
+//     integers and strings boxed into interfaces are carved from a few
+//     chunks per call instead of being allocated one by one; a chunk stays
+//     alive while any value carved from it does, and chunks are bounded in
+//     size;
 //   - typed lists are gathered in a pooled scratch slice and allocated once
 //     at their final size;
 //   - integer, string, []byte and []string struct fields, and maps from
