@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 )
 
 // WriteFile writes data to the file name atomically and durably: to a
@@ -50,8 +51,12 @@ func WriteFile(name string, data []byte, perm os.FileMode) (err error) {
 // tmpInfix marks WriteFile's temporary files.
 const tmpInfix = ".tmp-"
 
-// syncDir makes a rename in dir durable.
+// syncDir makes a rename in dir durable. Windows has no directory fsync
+// (its renames are journalled by NTFS).
 func syncDir(dir string) error {
+	if runtime.GOOS == "windows" {
+		return nil
+	}
 	d, err := os.Open(dir)
 	if err != nil {
 		return fmt.Errorf("resume: %w", err)
