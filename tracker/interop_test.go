@@ -143,7 +143,9 @@ func TestOpentrackerFindsLibtorrent(t *testing.T) {
 	}
 
 	// libtorrent's side: it learns our address from the tracker and dials.
-	lt.Exec(t, "handles[args['ih']].force_reannounce()\nresult = True", map[string]any{"ih": ihHex})
+	// (The tracker's min interval would hold back a plain reannounce.)
+	lt.Exec(t, "handles[args['ih']].force_reannounce(0, -1, lt.reannounce_flags_t.ignore_min_interval)\nresult = True",
+		map[string]any{"ih": ihHex})
 	ln.(*net.TCPListener).SetDeadline(time.Now().Add(30 * time.Second))
 	conn, err := ln.Accept()
 	if err != nil {
