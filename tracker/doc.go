@@ -17,6 +17,15 @@
 // Its Trackers method is the per-tier report of AnyEvent::BitTorrent's
 // trackers() (see the seed map below).
 //
+// In an engine: share one Client between torrents; give each torrent an
+// Announcer with Tiers(announce, announceList) (a magnet's tr= trackers one
+// to a tier), the listening port, a Stats function reading the torrent's
+// counters and a Peers function that queues addresses for dialling; run it
+// for as long as the torrent is started, call Completed when the last
+// wanted piece is verified and Reannounce when short of peers, and cancel
+// Run's context to stop (Run returns after the "stopped" announces, within
+// StopTimeout).
+//
 // Private torrents (BEP 27) must be announced only to their own trackers:
 // the engine gives the Announcer the torrent's tiers and nothing else, and
 // does not use DHT or PEX for them. The package itself does not know whether
