@@ -25,11 +25,17 @@ func (f *limitFlags) register(cmd *cobra.Command) {
 
 // configure puts the limits into a client's configuration.
 func (f *limitFlags) configure(cfg *bt.Config) error {
-	down, err := parseRate(f.maxDown)
+	rate := func(s string) (int64, error) {
+		if s == "" {
+			return 0, nil
+		}
+		return parseRate(s)
+	}
+	down, err := rate(f.maxDown)
 	if err != nil {
 		return fmt.Errorf("--max-down: %w", err)
 	}
-	up, err := parseRate(f.maxUp)
+	up, err := rate(f.maxUp)
 	if err != nil {
 		return fmt.Errorf("--max-up: %w", err)
 	}
