@@ -312,7 +312,7 @@ func (t *Torrent) checkComplete() {
 	t.bg.Add(1)
 	go func() {
 		defer t.bg.Done()
-		err := st.Sync()
+		err := t.syncStore(st)
 		t.post(func() {
 			t.syncing = false
 			if err != nil {

@@ -59,6 +59,7 @@ type resumeState struct {
 	failed    atomic.Bool // the last background save failed: try again
 
 	// Shared by the loop and background saves.
+	syncMu    sync.Mutex // serialises Store.Sync calls (syncStore)
 	mu        sync.Mutex // serialises writes of the record
 	written   uint64     // seq of the last record written; guarded by mu
 	removed   bool       // the torrent was removed: write nothing; guarded by mu
@@ -311,11 +312,11 @@ func (j *saveJob) write() error {
 			// The order is the invariant: the pieces in d were written
 			// before this Sync, and the files are described after it.
 			if j.fullSync {
-				if err := syncFiles(t.dir, j.layout); err != nil {
+				if err := syncFiles(t.dir, j.layout, j.store.PartFileName()); err != nil {
 					return err
 				}
 			}
-			if err := j.store.Sync(); err != nil {
+			if err := t.syncStore(j.store); err != nil {
 				return err
 			}
 			var err error
@@ -339,15 +340,29 @@ func (j *saveJob) write() error {
 	return nil
 }
 
+// syncStore syncs the torrent's store, one Sync at a time. Two concurrent
+// calls of storage.Store.Sync are not enough for the resume invariant: the
+// second finds the dirty marks the first has cleared and may return before
+// the first's fsyncs end, so a piece recorded on its return might not be
+// durable yet. (A storage-side fix would make this lock redundant.)
+func (t *Torrent) syncStore(st *storage.Store) error {
+	t.res.syncMu.Lock()
+	defer t.res.syncMu.Unlock()
+	return st.Sync()
+}
+
 // syncFiles fsyncs every file of the torrent that exists: pieces a check
 // found on disk may have been left in the page cache by a process that
 // died before syncing them.
-func syncFiles(dir string, l *metainfo.Layout) error {
+func syncFiles(dir string, l *metainfo.Layout, part string) error {
+	paths := []string{filepath.Join(dir, part)}
 	for _, fe := range l.Files {
-		if fe.Pad || fe.Length == 0 {
-			continue
+		if !fe.Pad && fe.Length > 0 {
+			paths = append(paths, filepath.Join(append([]string{dir}, fe.Path...)...))
 		}
-		f, err := os.Open(filepath.Join(append([]string{dir}, fe.Path...)...))
+	}
+	for _, p := range paths {
+		f, err := os.Open(p)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
