@@ -390,3 +390,14 @@ func TestHTTPS(t *testing.T) {
 		t.Error("an unknown certificate was accepted")
 	}
 }
+
+func TestHTTPPeerCap(t *testing.T) {
+	u := serve(t, reply(t, map[string]any{"interval": 60, "peers": strings.Repeat("\x0a\x00\x00\x01\x1a\xe1", 100000)}))
+	resp, err := (&Client{}).Announce(context.Background(), u, testRequest())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(resp.Peers) != MaxReplyPeers {
+		t.Errorf("%d peers, want the cap %d", len(resp.Peers), MaxReplyPeers)
+	}
+}

@@ -96,7 +96,20 @@ func parseAnnounceResponse(body []byte) (*AnnounceResponse, error) {
 	default:
 		return nil, fmt.Errorf("peers6: a %T, want a string", p)
 	}
+	r.Peers = capPeers(r.Peers)
 	return r, nil
+}
+
+// MaxReplyPeers caps the peers taken from one reply: a 1 MiB compact
+// string holds 170 000 addresses, far more than any swarm needs from one
+// announce, and a hostile tracker could use them to make us dial strangers.
+const MaxReplyPeers = 2000
+
+func capPeers(p []netip.AddrPort) []netip.AddrPort {
+	if len(p) > MaxReplyPeers {
+		return p[:MaxReplyPeers:MaxReplyPeers]
+	}
+	return p
 }
 
 // dictPeers reads the BEP 3 list of {ip, port} dictionaries. Entries whose

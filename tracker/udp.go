@@ -109,7 +109,7 @@ func (c *Client) announceUDP(ctx context.Context, u *url.URL, req *AnnounceReque
 		Interval:   min(time.Duration(ar.Interval)*time.Second, maxRawInterval),
 		Complete:   int(min(ar.Seeders, 1<<31-1)),
 		Incomplete: int(min(ar.Leechers, 1<<31-1)),
-		Peers:      ar.Peers,
+		Peers:      capPeers(ar.Peers),
 	}, nil
 }
 
