@@ -67,7 +67,8 @@ type AnnounceResponse struct {
 	// Complete and Incomplete count seeds and leechers; -1 when the tracker
 	// did not say.
 	Complete, Incomplete int
-	// Peers lists the swarm's addresses, IPv4 and IPv6 together.
+	// Peers lists the swarm's addresses, IPv4 and IPv6 together, at most
+	// MaxReplyPeers of them.
 	Peers []netip.AddrPort
 	// Warning is a "warning message" the tracker sent with a good reply.
 	Warning string
