@@ -431,3 +431,35 @@ func TestPriorityOrder(t *testing.T) {
 		t.Errorf("only %d of the high-priority file's %d pieces were among the first %d fetched", early, n, n)
 	}
 }
+
+// TestResumeMagnet: a magnet link's metadata is recorded once fetched, so
+// the restored torrent needs no peer to know what it is, and its data is
+// trusted from the record.
+func TestResumeMagnet(t *testing.T) {
+	dir := t.TempDir()
+	src := makeData(t, filepath.Join(dir, "seed"), "tree", 200_000, 100_000)
+	mi := makeTorrent(t, src, 16<<10)
+	seeder := newTestClient(t, Config{})
+	st, _ := seeder.AddTorrent(mi, &TorrentOptions{Dir: filepath.Join(dir, "seed")})
+	waitSeeding(t, st, 10*time.Second)
+
+	state := filepath.Join(dir, "state")
+	c := newTestClient(t, Config{NoListen: true, StateDir: state})
+	tor, err := c.AddMagnet(mi.Magnet().String(), &TorrentOptions{Dir: filepath.Join(dir, "leech"),
+		Peers: []netip.AddrPort{loopback(seeder.Port())}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitComplete(t, tor, 30*time.Second)
+	c.Close()
+	if _, err := os.Stat(filepath.Join(state, mi.InfoHash.String()+".torrent")); err != nil {
+		t.Fatalf("metadata not recorded: %v", err)
+	}
+	c = newTestClient(t, Config{NoListen: true, StateDir: state})
+	tor = c.Torrent(mi.InfoHash)
+	if tor == nil || !tor.HasMetadata() {
+		t.Fatalf("restored %v without metadata", tor)
+	}
+	waitSeeding(t, tor, 10*time.Second)
+	sameTree(t, src, filepath.Join(dir, "leech", "tree"))
+}
