@@ -42,8 +42,8 @@ type resumeState struct {
 	ready        bool // the initial check is done: the record may be written
 	fullSync     bool // pieces were found by a check: fsync every file first
 	torrentSaved bool
-	baseUp       int64 // totals of earlier sessions
-	baseDown     int64
+	baseUp       atomic.Int64 // totals of earlier sessions
+	baseDown     atomic.Int64
 	addedAt      time.Time
 	completedAt  time.Time
 
@@ -51,6 +51,7 @@ type resumeState struct {
 	lastHave  *bitfield.Bitfield
 	lastPrio  []int
 	lastState State
+	lastErr   bool
 	lastUp    int64
 	lastDown  int64
 	lastSave  time.Time
@@ -100,7 +101,8 @@ func (c *Client) attachResume(t *Torrent, rec *resume.Data) {
 	r.dir, r.interval, r.rec = c.state, c.cfg.ResumeInterval, rec
 	r.addedAt = time.Now()
 	if rec != nil {
-		r.baseUp, r.baseDown = rec.Uploaded, rec.Downloaded
+		r.baseUp.Store(rec.Uploaded)
+		r.baseDown.Store(rec.Downloaded)
 		if !rec.AddedAt.IsZero() {
 			r.addedAt = rec.AddedAt
 		}
@@ -160,10 +162,10 @@ func (c *Client) forgetResume(t *Torrent) {
 
 // TotalUploaded and TotalDownloaded return the payload totals over every
 // session the state directory remembers (the session's alone without one).
-func (t *Torrent) TotalUploaded() int64 { return t.res.baseUp + t.uploaded.Load() }
+func (t *Torrent) TotalUploaded() int64 { return t.res.baseUp.Load() + t.uploaded.Load() }
 
 // TotalDownloaded returns the payload bytes received over all sessions.
-func (t *Torrent) TotalDownloaded() int64 { return t.res.baseDown + t.downloaded.Load() }
+func (t *Torrent) TotalDownloaded() int64 { return t.res.baseDown.Load() + t.downloaded.Load() }
 
 // resumeSnapshot captures what a record needs from the loop's state.
 // Files and Part are filled in by the save, after the sync.
@@ -174,6 +176,10 @@ func (t *Torrent) resumeSnapshot() *resume.Data {
 		Uploaded: t.TotalUploaded(), Downloaded: t.TotalDownloaded(),
 		AddedAt: r.addedAt, CompletedAt: r.completedAt, SavedAt: time.Now(),
 		Have: bitfield.New(0),
+	}
+	if t.err != nil && t.state == Stopped {
+		// Stopped by an error (a full disk): try again next time.
+		d.State = Started.String()
 	}
 	m := t.meta.Load()
 	if m == nil {
@@ -198,7 +204,7 @@ func (t *Torrent) resumeSnapshot() *resume.Data {
 // resumeDirty reports whether the record on disk is out of date.
 func (t *Torrent) resumeDirty() bool {
 	r := &t.res
-	return r.failed.Load() || t.have.Load() != r.lastHave || t.state != r.lastState ||
+	return r.failed.Load() || t.have.Load() != r.lastHave || t.state != r.lastState || r.lastErr != (t.err != nil) ||
 		!slices.Equal(t.filePrio, r.lastPrio) ||
 		t.uploaded.Load() != r.lastUp || t.downloaded.Load() != r.lastDown
 }
@@ -251,6 +257,7 @@ func (t *Torrent) saveResume(wait bool) {
 	seq := r.seq
 	r.lastHave, r.lastPrio, r.lastState = t.have.Load(), slices.Clone(t.filePrio), t.state
 	r.lastUp, r.lastDown, r.lastSave = t.uploaded.Load(), t.downloaded.Load(), time.Now()
+	r.lastErr = t.err != nil
 	r.failed.Store(false)
 	job := saveJob{t: t, seq: seq, rec: d, store: t.store, prios: slices.Clone(t.filePrio),
 		fullSync: r.fullSync, saveTorrent: !r.torrentSaved}

@@ -15,7 +15,9 @@
 // the files on disk now (storage.Store.Stat and PartStat): a file whose
 // existence, size or modification time changed makes every piece touching it
 // suspect, and those pieces are checked again; only the remaining recorded
-// pieces are trusted.
+// pieces are trusted. (An edit that keeps a file's size and restores its
+// modification time goes unseen, as in every client that resumes this way;
+// a hash check on demand finds it.)
 //
 // The engine upholds the other half of the bargain: a piece is recorded as
 // verified only after storage.Store.Sync has made it durable. The engine
