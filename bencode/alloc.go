@@ -13,11 +13,11 @@ import (
 // does; chunks are bounded in size to keep that cost small.
 const (
 	arenaMinChunk = 512
-	arenaMaxChunk = 16 << 10
+	arenaMaxChunk = 8 << 10
 	arenaMaxStr   = 1 << 10 // longer strings get their own allocation
 	arenaMaxBytes = 256     // and longer byte slices
 	slabMinChunk  = 32
-	slabMaxChunk  = 1 << 10
+	slabMaxChunk  = 256
 )
 
 // str returns b as a string, copying it into the run's string arena.

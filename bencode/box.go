@@ -2,7 +2,7 @@ package bencode
 
 import "unsafe"
 
-// Decoding into an interface boxes every integer and string: converting a
+// Decoding into an interface boxes every integer, string and list: converting a
 // non-pointer value to an interface allocates a copy of it. A torrent's
 // file list holds thousands, so a decoding run boxes them in bulk instead:
 // the values go into slabs it owns, and each interface points at its slot.
@@ -19,6 +19,7 @@ type eface struct {
 var (
 	int64TypeWord  = typeWord(int64(0))
 	stringTypeWord = typeWord("")
+	listTypeWord   = typeWord([]any(nil))
 )
 
 func typeWord(v any) unsafe.Pointer {
@@ -51,5 +52,19 @@ func (d *decodeState) boxString(s string) any {
 	e := (*eface)(unsafe.Pointer(&x))
 	e.typ = stringTypeWord
 	e.data = unsafe.Pointer(&d.strBox[len(d.strBox)-1])
+	return x
+}
+
+// boxList returns l as an interface, its slice header boxed in the run's
+// slab.
+func (d *decodeState) boxList(l []any) any {
+	if len(d.listBox) == cap(d.listBox) {
+		d.listBox = make([][]any, 0, min(max(2*cap(d.listBox), slabMinChunk), slabMaxChunk))
+	}
+	d.listBox = append(d.listBox, l)
+	var x any
+	e := (*eface)(unsafe.Pointer(&x))
+	e.typ = listTypeWord
+	e.data = unsafe.Pointer(&d.listBox[len(d.listBox)-1])
 	return x
 }

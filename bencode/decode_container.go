@@ -318,31 +318,7 @@ func (d *decodeState) decodeAny() (any, error) {
 		}
 		return d.boxString(d.str(b)), nil
 	case c == 'l':
-		if err := d.enter(); err != nil {
-			return nil, err
-		}
-		d.off++
-		base := len(d.anyStack)
-		for {
-			if d.off >= len(d.data) {
-				return nil, d.eof()
-			}
-			if d.data[d.off] == 'e' {
-				break
-			}
-			x, err := d.decodeAny()
-			if err != nil {
-				return nil, err
-			}
-			d.anyStack = append(d.anyStack, x)
-		}
-		d.off++
-		d.depth--
-		list := d.allocAny(len(d.anyStack) - base)
-		copy(list, d.anyStack[base:])
-		clear(d.anyStack[base:])
-		d.anyStack = d.anyStack[:base]
-		return list, nil
+		return d.decodeAnyList()
 	case c == 'd':
 		if err := d.enter(); err != nil {
 			return nil, err
@@ -383,4 +359,51 @@ func (d *decodeState) decodeAny() (any, error) {
 
 func itoa(n int) string {
 	return string(appendInt(nil, int64(n)))
+}
+
+// decodeAnyList decodes a list into []any. Elements are gathered first (in
+// a small array on the stack, then on the run's scratch stack if there are
+// more) and then copied into a slab slice of exactly their number.
+func (d *decodeState) decodeAnyList() (any, error) {
+	if err := d.enter(); err != nil {
+		return nil, err
+	}
+	d.off++
+	var local [8]any
+	n := 0
+	base := -1 // where the elements start on d.anyStack, once they spill
+	for {
+		if d.off >= len(d.data) {
+			return nil, d.eof()
+		}
+		if d.data[d.off] == 'e' {
+			break
+		}
+		x, err := d.decodeAny()
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case n < len(local):
+			local[n] = x
+		case base < 0:
+			base = len(d.anyStack)
+			d.anyStack = append(d.anyStack, local[:]...)
+			fallthrough
+		default:
+			d.anyStack = append(d.anyStack, x)
+		}
+		n++
+	}
+	d.off++
+	d.depth--
+	list := d.allocAny(n)
+	if base < 0 {
+		copy(list, local[:n])
+	} else {
+		copy(list, d.anyStack[base:])
+		clear(d.anyStack[base:])
+		d.anyStack = d.anyStack[:base]
+	}
+	return d.boxList(list), nil
 }

@@ -35,6 +35,7 @@ type decodeState struct {
 	anySlab   []any
 	intBox    []int64
 	strBox    []string
+	listBox   [][]any
 	keys      [16]string // recent dict keys (see keyStr)
 	// Scratch stacks for gathering list elements before their number is
 	// known; reused across runs.
@@ -53,6 +54,7 @@ func (d *decodeState) init(data []byte) {
 	d.anySlab = nil
 	d.intBox = nil
 	d.strBox = nil
+	d.listBox = nil
 	d.keys = [16]string{}
 	if d.maxDepth <= 0 {
 		d.maxDepth = DefaultMaxDepth
