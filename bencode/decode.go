@@ -88,29 +88,28 @@ func (d *decodeState) unmarshal(v any) error {
 
 // value decodes one value into v, leaving any type error in d.typeErr.
 func (d *decodeState) value(v any) error {
-	if len(d.data) == 0 {
-		return d.eof()
-	}
-	var err error
 	switch p := v.(type) {
 	case *any:
 		if p == nil {
 			return &InvalidUnmarshalError{reflect.TypeOf(v)}
 		}
+		var err error
 		*p, err = d.decodeAny()
+		return err
 	case *RawMessage:
 		if p == nil {
 			return &InvalidUnmarshalError{reflect.TypeOf(v)}
 		}
-		err = d.decodeRawInto(p)
-	default:
-		rv := reflect.ValueOf(v)
-		if rv.Kind() != reflect.Pointer || rv.IsNil() {
-			return &InvalidUnmarshalError{reflect.TypeOf(v)}
-		}
-		err = decoderFor(rv.Type())(d, rv)
+		return d.decodeRawInto(p)
 	}
-	return err
+	rv := reflect.ValueOf(v)
+	if rv.Kind() != reflect.Pointer || rv.IsNil() {
+		return &InvalidUnmarshalError{reflect.TypeOf(v)}
+	}
+	if len(d.data) == 0 {
+		return d.eof()
+	}
+	return decoderFor(rv.Type())(d, rv)
 }
 
 // A decodeFunc decodes the value at d.off into v. v is settable, except for
