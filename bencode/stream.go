@@ -44,7 +44,8 @@ func (dec *Decoder) Buffered() []byte { return dec.buf[dec.start:] }
 
 // Decode reads the next value from the input and stores it in v. At the
 // end of the input it returns io.EOF; if the input ends inside a value the
-// error wraps io.ErrUnexpectedEOF.
+// error wraps io.ErrUnexpectedEOF. Offsets in errors count from the start
+// of the stream.
 func (dec *Decoder) Decode(v any) error {
 	n, err := dec.next()
 	if err != nil {
