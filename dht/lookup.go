@@ -2,6 +2,7 @@ package dht
 
 import (
 	"context"
+	"math/rand/v2"
 	"net/netip"
 	"slices"
 	"time"
@@ -52,15 +53,22 @@ type lookup struct {
 	queries  int
 	values   map[netip.AddrPort]bool
 	onValues func([]netip.AddrPort) // get_peers: new peers, as they arrive
+	first    []*candidate           // asked in the first round whatever their distance
 }
 
-func (s *Server) newLookup(target ID, method string, v6 bool) *lookup {
+// newLookup prepares a lookup, starting from the nodes we know closest to
+// target. A wide lookup also asks, in its first round, one random node from
+// each of up to k buckets: the join lookup uses this so that a group of
+// nodes that only know each other near our id (possible when many nodes join
+// at once) is found through nodes far away, whose view of our region may be
+// different.
+func (s *Server) newLookup(target ID, method string, v6, wide bool) *lookup {
 	l := &lookup{
 		s: s, target: target, method: method, v6: v6,
 		k: s.cfg.K, alpha: s.cfg.Alpha,
 		seen:   make(map[netip.AddrPort]bool),
 		byTID:  make(map[uint16]*candidate),
-		ch:     make(chan reply, 4*s.cfg.Alpha+2*s.cfg.K),
+		ch:     make(chan reply, 4*s.cfg.Alpha+3*s.cfg.K),
 		values: make(map[netip.AddrPort]bool),
 	}
 	s.mu.Lock()
@@ -70,6 +78,18 @@ func (s *Server) newLookup(target ID, method string, v6 bool) *lookup {
 	}
 	for _, n := range t.closest(target, 2*l.k) {
 		l.add(n.id, true, n.addr)
+	}
+	if wide {
+		for _, i := range rand.Perm(len(t.buckets)) {
+			b := t.buckets[i]
+			if len(l.first) == l.k || len(b.nodes) == 0 {
+				continue
+			}
+			n := b.nodes[rand.IntN(len(b.nodes))]
+			if c := l.add(n.id, true, n.addr); c != nil && !n.bad() {
+				l.first = append(l.first, c)
+			}
+		}
 	}
 	if len(l.cands) < l.k {
 		// Few known nodes: start from the bootstrap and saved nodes too.
@@ -85,15 +105,17 @@ func (s *Server) newLookup(target ID, method string, v6 bool) *lookup {
 	return l
 }
 
-// add adds a candidate if it is new and usable.
-func (l *lookup) add(id ID, idKnown bool, addr netip.AddrPort) {
+// add adds a candidate if it is new and usable, and returns it.
+func (l *lookup) add(id ID, idKnown bool, addr netip.AddrPort) *candidate {
 	addr = netip.AddrPortFrom(addr.Addr().Unmap(), addr.Port())
 	if l.seen[addr] || len(l.seen) >= 4*maxCandidates || !validAddr(addr) ||
 		addr.Addr().Is6() != l.v6 || addr == l.s.local || (idKnown && id == l.s.id) {
-		return
+		return nil
 	}
 	l.seen[addr] = true
-	l.cands = append(l.cands, &candidate{id: id, idKnown: idKnown, addr: addr})
+	c := &candidate{id: id, idKnown: idKnown, addr: addr}
+	l.cands = append(l.cands, c)
+	return c
 }
 
 // sort orders candidates: unknown ids first (bootstrap nodes), then by
@@ -180,6 +202,11 @@ func (l *lookup) run(ctx context.Context) error {
 	timeout := l.s.cfg.QueryTimeout
 	timer := time.NewTimer(timeout)
 	defer timer.Stop()
+	for _, c := range l.first {
+		if c.state == fresh {
+			l.send(c)
+		}
+	}
 	for {
 		for l.active() < l.alpha && l.queries < maxLookupQueries {
 			c := l.next()
@@ -336,17 +363,17 @@ func (s *Server) families() []bool {
 // FindNode runs an iterative find_node lookup for target and returns the k
 // closest nodes that answered, closest first, over all address families.
 func (s *Server) FindNode(ctx context.Context, target ID) ([]NodeInfo, error) {
-	out, _, err := s.findNode(ctx, target)
+	out, _, err := s.findNode(ctx, target, false)
 	return out, err
 }
 
 // findNode is FindNode, also returning the number of queries sent.
-func (s *Server) findNode(ctx context.Context, target ID) ([]NodeInfo, int, error) {
+func (s *Server) findNode(ctx context.Context, target ID, wide bool) ([]NodeInfo, int, error) {
 	defer s.countLookup()
 	var out []NodeInfo
 	queries := 0
 	for _, v6 := range s.families() {
-		l := s.newLookup(target, krpc.MethodFindNode, v6)
+		l := s.newLookup(target, krpc.MethodFindNode, v6, wide)
 		err := l.run(ctx)
 		queries += l.queries
 		if err != nil {
@@ -387,7 +414,7 @@ func (s *Server) getPeers(ctx context.Context, ih ID, onValues func([]netip.Addr
 	defer s.countLookup()
 	var ls []*lookup
 	for _, v6 := range s.families() {
-		l := s.newLookup(ih, krpc.MethodGetPeers, v6)
+		l := s.newLookup(ih, krpc.MethodGetPeers, v6, false)
 		// Peers announced to us count too.
 		s.mu.Lock()
 		local := s.store.get(ih, maxLookupValues, v6)

@@ -60,15 +60,9 @@ func (s *Server) maintain() {
 		s.mu.Unlock()
 
 		if join {
-			s.FindNode(ctx, s.id)
+			s.join(ctx)
 		}
-		for _, id := range refresh {
-			s.FindNode(ctx, id)
-			s.mu.Lock()
-			s.t4.touch(id, time.Now())
-			s.t6.touch(id, time.Now())
-			s.mu.Unlock()
-		}
+		s.refresh(ctx, refresh)
 		if s.cfg.StateFile != "" && time.Since(lastSave) >= saveEvery {
 			lastSave = time.Now()
 			if err := s.saveState(); err != nil {
@@ -80,6 +74,33 @@ func (s *Server) maintain() {
 			return
 		case <-ticker.C:
 		}
+	}
+}
+
+// join looks up our own id, which fills the buckets near it, then
+// refreshes every bucket, so that the table also knows nodes in each part
+// of the id space farther away (the Kademlia join procedure).
+func (s *Server) join(ctx context.Context) {
+	s.findNode(ctx, s.id, true)
+	s.mu.Lock()
+	now := time.Now()
+	targets := append(s.t4.stale(now), s.t6.stale(now)...)
+	s.mu.Unlock()
+	s.refresh(ctx, targets)
+}
+
+// refresh runs a find_node lookup for each target, marking its bucket
+// fresh.
+func (s *Server) refresh(ctx context.Context, targets []ID) {
+	for _, id := range targets {
+		if ctx.Err() != nil {
+			return
+		}
+		s.FindNode(ctx, id)
+		s.mu.Lock()
+		s.t4.touch(id, time.Now())
+		s.t6.touch(id, time.Now())
+		s.mu.Unlock()
 	}
 }
 
