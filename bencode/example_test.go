@@ -127,3 +127,11 @@ func ExampleRawMessage() {
 	fmt.Printf("%s\n", t.Info)
 	// Output: d4:name1:x6:lengthi1ee
 }
+
+func ExampleValid() {
+	fmt.Println(bencode.Valid([]byte("d3:key5:valuee")))
+	fmt.Println(bencode.Valid([]byte("d3:key5:value")))
+	// Output:
+	// <nil>
+	// bencode: unexpected end of input at offset 13
+}
