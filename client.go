@@ -39,8 +39,9 @@ type Client struct {
 	port   int
 	hashes *hashPool
 	conns  atomic.Int32
-	state  *resume.Dir  // Config.StateDir (session.go)
-	lim    clientLimits // rate limits (limits.go)
+	state  *resume.Dir     // Config.StateDir (session.go)
+	lim    clientLimits    // rate limits (limits.go)
+	disc   clientDiscovery // trackers and DHT (dht.go)
 
 	mu       sync.Mutex
 	torrents map[metainfo.Hash]*Torrent
@@ -84,6 +85,12 @@ func NewClient(cfg Config) (*Client, error) {
 		})
 	}
 	c.lim.init(&cfg)
+	if err := c.startDiscovery(); err != nil {
+		if c.ln != nil {
+			c.ln.Close()
+		}
+		return nil, err
+	}
 	c.hashes = newHashPool(cfg.HashWorkers)
 	if c.state != nil && !cfg.NoRestore {
 		c.restore()
@@ -296,6 +303,7 @@ func (c *Client) Close() error {
 		go func() { defer wg.Done(); t.shutdown() }()
 	}
 	wg.Wait()
+	c.closeDiscovery()
 	c.hashes.close()
 	return nil
 }

@@ -81,6 +81,30 @@ type Config struct {
 	// 30 s.
 	ResumeInterval time.Duration
 
+	// NoTrackers disables announcing to trackers (see Torrent.Trackers).
+	NoTrackers bool
+	// TrackerNumWant is how many peers an announce asks for. Default 50.
+	TrackerNumWant int
+	// TrackerMinInterval and TrackerMaxInterval clamp the interval trackers
+	// ask for between announces. Defaults 1 minute and 1 hour.
+	TrackerMinInterval, TrackerMaxInterval time.Duration
+
+	// DHT runs a DHT node (BEP 5) on UDP at the listening port number, to
+	// find peers of non-private torrents without a tracker. Off by
+	// default; the bt command turns it on.
+	DHT bool
+	// DHTBootstrap lists "host:port" nodes the DHT node joins through.
+	// Default none: give DefaultDHTBootstrap to join the Internet's DHT.
+	// Peers' port messages add nodes too.
+	DHTBootstrap []string
+	// DHTStateFile keeps the DHT routing table across restarts. Default
+	// dht.state in StateDir, or none without a StateDir.
+	DHTStateFile string
+	// DHTAnnounceInterval is how often a torrent is announced and its
+	// peers looked up on the DHT (every minute while it has few peers).
+	// Default 15 minutes.
+	DHTAnnounceInterval time.Duration
+
 	// Logger receives the client's logs. Default slog.Default() with a
 	// "component=bt" attribute.
 	Logger *slog.Logger
@@ -120,6 +144,10 @@ func (c Config) withDefaults() Config {
 	setD(&c.IdleTimeout, 3*time.Minute)
 	set(&c.MaxBadPieces, 5)
 	setD(&c.ResumeInterval, 30*time.Second)
+	set(&c.TrackerNumWant, 50)
+	setD(&c.TrackerMinInterval, time.Minute)
+	setD(&c.TrackerMaxInterval, time.Hour)
+	setD(&c.DHTAnnounceInterval, DefaultDHTAnnounceInterval)
 	if c.Logger == nil {
 		c.Logger = slog.Default().With("component", "bt")
 	}

@@ -84,6 +84,7 @@ func (t *Torrent) addConn(c *wire.Conn, incoming bool) {
 		return
 	}
 	p.started = true
+	t.sendDHTPort(p)
 	if m := t.meta.Load(); m != nil && c.SupportsFast() {
 		t.sendAllowedFast(p)
 	}

@@ -128,6 +128,7 @@ func (t *Torrent) startSources() {
 
 // sourcesTick launches the announces that are due.
 func (t *Torrent) sourcesTick(now time.Time) {
+	t.discoveryTick(now) // trackers and DHT (trackers.go)
 	if t.state == Stopped || t.closing.Load() {
 		return
 	}
@@ -185,6 +186,9 @@ func (t *Torrent) announced(s *sourceState, ev AnnounceEvent, resp AnnounceRespo
 
 // announceAll sends ev (AnnounceCompleted) to every source now.
 func (t *Torrent) announceAll(ev AnnounceEvent) {
+	if ev == AnnounceCompleted {
+		t.discoveryCompleted()
+	}
 	for _, s := range t.sources {
 		s.pending = ev
 		s.next = time.Time{}
@@ -195,6 +199,7 @@ func (t *Torrent) announceAll(ev AnnounceEvent) {
 // stopSources sends AnnounceStopped to the sources that were told we
 // started, in the background with a short deadline.
 func (t *Torrent) stopSources() {
+	t.stopDiscovery()
 	for _, s := range t.sources {
 		if !s.started {
 			continue
@@ -211,7 +216,10 @@ func (t *Torrent) stopSources() {
 	}
 }
 
-func (t *Torrent) sourcesWait() { t.srcWG.Wait() }
+func (t *Torrent) sourcesWait() {
+	t.srcWG.Wait()
+	t.waitDiscovery()
+}
 
 // addKnown records an address to dial.
 func (t *Torrent) addKnown(a netip.AddrPort) {
@@ -292,6 +300,7 @@ func (t *Torrent) wireConfig() *wire.Config {
 		MaxPeerRequests: 2000,
 		ClientVersion:   "bt/0.1",
 		ListenPort:      t.client.Port(),
+		DHT:             t.useDHT(),
 		ReadBufferSize:  256 << 10,
 		Logger:          t.log,
 	}

@@ -140,6 +140,7 @@ type Torrent struct {
 	res         resumeState     // resume data (resume.go)
 	rd          readers         // streaming readers (reader.go)
 	lim         torrentLimits   // rate and connection limits (limits.go)
+	disc        discovery       // trackers and DHT (trackers.go, dht.go)
 }
 
 // metaState is what becomes known with the info dictionary.
