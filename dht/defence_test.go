@@ -189,7 +189,8 @@ func TestRateLimiterBounded(t *testing.T) {
 	r := newRateLimiter(1, 2, 100)
 	now := time.Now()
 	ip := netip.MustParseAddr("127.0.0.1")
-	if !r.allow(ip, now) || !r.allow(ip, now) || r.allow(ip, now) {
+	first, second, third := r.allow(ip, now), r.allow(ip, now), r.allow(ip, now)
+	if !first || !second || third {
 		t.Error("burst of 2 not enforced")
 	}
 	if !r.allow(netip.MustParseAddr("::1"), now) {

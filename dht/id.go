@@ -22,15 +22,6 @@ func RandomID() ID {
 	return id
 }
 
-// xor returns the XOR distance between a and b.
-func xor(a, b ID) ID {
-	var d ID
-	for i := range d {
-		d[i] = a[i] ^ b[i]
-	}
-	return d
-}
-
 // closer reports whether a is strictly closer to target than b.
 func closer(target, a, b ID) bool {
 	for i := range target {
@@ -52,9 +43,6 @@ func commonPrefixLen(a, b ID) int {
 	}
 	return 160
 }
-
-// bit returns bit i (0 = most significant) of id.
-func (id ID) bit(i int) int { return int(id[i/8]>>(7-i%8)) & 1 }
 
 // randomIDWithPrefix returns a random id sharing the first n bits of prefix.
 func randomIDWithPrefix(prefix ID, n int) ID {

@@ -121,8 +121,12 @@ func TestNetwork(t *testing.T) {
 					}
 				}
 			}
-			t.Logf("lookup %d from %x for %x missed the closest node %x (in %d tables); found first %x",
-				i, s.ID().String()[:8], target.String()[:8], want[0].String()[:8], known, got[0].ID.String()[:8])
+			first := "nothing"
+			if len(got) > 0 {
+				first = got[0].ID.String()[:8]
+			}
+			t.Logf("lookup %d from %s for %s missed the closest node %s (in %d tables); found first %s",
+				i, s.ID().String()[:8], target.String()[:8], want[0].String()[:8], known, first)
 		}
 	}
 	slices.Sort(durations)

@@ -39,7 +39,6 @@ var (
 	ErrClosed  = errors.New("dht: server closed")
 	ErrNoNodes = errors.New("dht: no node accepted the announce")
 	errBusy    = errors.New("dht: too many outstanding queries")
-	errTimeout = errors.New("dht: query timed out")
 )
 
 // Config configures a Server. Only one of Addr and PacketConn is needed.
@@ -133,12 +132,11 @@ type txn struct {
 	ch       chan<- reply // the lookup waiting for it; nil for our own pings
 }
 
-// reply is a response, an error response, or a timeout for a transaction.
+// reply is a response or an error response to one of our queries.
 type reply struct {
 	tid  uint16
 	from netip.AddrPort
-	msg  *krpc.Msg // nil on timeout
-	err  error
+	msg  *krpc.Msg
 }
 
 // New starts a DHT node as cfg says.
