@@ -51,7 +51,7 @@ func ExampleServer_AddNode() {
 	defer b.Close()
 
 	peerIP := netip.MustParseAddr("127.0.0.1") // the peer's address
-	portMessage := b.Addr().Port()              // the port its PORT message named
+	portMessage := b.Addr().Port()             // the port its PORT message named
 	a.AddNode(netip.AddrPortFrom(peerIP, portMessage))
 }
 
