@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
 // FuzzUnmarshal checks that no input makes decoding panic, and that
@@ -46,6 +47,21 @@ func FuzzUnmarshal(f *testing.F) {
 		streamErr := NewDecoder(&oneByteReader{r: bytes.NewBuffer(data)}).Decode(&streamed)
 		if (prefixErr == nil) != (streamErr == nil) || prefixErr == nil && !bytes.Equal(streamed, data[:prefixLen]) {
 			t.Fatalf("Decoder: %q, %v; UnmarshalPrefix: %q, %v", streamed, streamErr, first, prefixErr)
+		}
+		if torErr == nil {
+			// Whatever decodes into a struct re-encodes canonically and
+			// decodes to the same struct.
+			b, err := Marshal(&tor)
+			if err != nil {
+				t.Fatalf("Marshal(%+v): %v", tor, err)
+			}
+			var again torrent
+			if err := UnmarshalStrict(b, &again); err != nil {
+				t.Fatalf("re-decoding %q: %v", b, err)
+			}
+			if diff := cmp.Diff(tor, again, cmpopts.EquateEmpty()); diff != "" {
+				t.Fatalf("struct round trip differs (-first +second):\n%s", diff)
+			}
 		}
 		if err != nil {
 			return
