@@ -3,7 +3,9 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
+	"os"
 	"strings"
 	"time"
 
@@ -19,7 +21,9 @@ type stateFlags struct {
 	only, skip     []string
 	stateDir       string
 	resumeInterval time.Duration
+	recheck        bool
 	changed        func(name string) bool // the flag was given
+	dir            *resume.Dir            // the state directory in use, if any
 }
 
 func (s *stateFlags) register(cmd *cobra.Command) {
@@ -30,6 +34,7 @@ func (s *stateFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringArrayVar(&s.skip, "skip", nil, "do not download the files matching PATTERN (as --only; repeatable)")
 	cmd.Flags().StringVar(&s.stateDir, "state-dir", def,
 		`where resume data is kept, so an interrupted download continues without a full recheck ("" for none)`)
+	cmd.Flags().BoolVar(&s.recheck, "recheck", false, "hash-check all data already on disk instead of trusting the resume data")
 	cmd.Flags().DurationVar(&s.resumeInterval, "resume-interval", 0, "how often resume data is saved (default 30s)")
 	cmd.Flags().MarkHidden("resume-interval")
 }
@@ -40,7 +45,8 @@ func (s *stateFlags) configure(cfg *bt.Config, log *slog.Logger) error {
 	if s == nil || s.stateDir == "" {
 		return nil
 	}
-	if _, err := resume.Open(s.stateDir); err != nil {
+	d, err := resume.Open(s.stateDir)
+	if err != nil {
 		if s.changed("state-dir") {
 			return fmt.Errorf("state directory %s: %v", s.stateDir, unwrapPathError(errors.Unwrap(err)))
 		}
@@ -48,20 +54,41 @@ func (s *stateFlags) configure(cfg *bt.Config, log *slog.Logger) error {
 		return nil
 	}
 	cfg.StateDir, cfg.NoRestore, cfg.ResumeInterval = s.stateDir, true, s.resumeInterval
+	s.dir = d
 	return nil
 }
 
 // apply sets the file priorities --only and --skip ask for: at once for a
 // .torrent, when the metadata arrives for a magnet link.
+// With --recheck it first drops the torrent's resume record, so that
+// everything on disk is checked.
 func (s *stateFlags) apply(source string, opts *bt.TorrentOptions, log *slog.Logger) error {
-	if s == nil || len(s.only) == 0 && len(s.skip) == 0 {
+	if s == nil {
 		return nil
 	}
-	if !strings.HasPrefix(strings.ToLower(source), "magnet:") {
-		mi, err := metainfo.LoadFile(source)
-		if err != nil {
+	magnet := strings.HasPrefix(strings.ToLower(source), "magnet:")
+	var mi *metainfo.MetaInfo
+	if !magnet {
+		var err error
+		if mi, err = metainfo.LoadFile(source); err != nil {
 			return nil // Add reports it
 		}
+	}
+	if s.recheck && s.dir != nil {
+		var ih metainfo.Hash
+		if mi != nil {
+			ih = mi.InfoHash
+		} else if m, err := metainfo.ParseMagnet(source); err == nil {
+			ih = m.InfoHash
+		}
+		if err := os.Remove(s.dir.ResumePath(ih)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("--recheck: %v", unwrapPathError(err))
+		}
+	}
+	if len(s.only) == 0 && len(s.skip) == 0 {
+		return nil
+	}
+	if !magnet {
 		prios, err := bt.SelectFiles(mi.Info.Layout(), mi.Info.Files != nil, s.only, s.skip)
 		if err != nil {
 			return errors.New(strings.TrimPrefix(err.Error(), "bt: "))

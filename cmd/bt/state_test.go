@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -297,6 +298,17 @@ func TestListResumeForget(t *testing.T) {
 	if out, err := exec.Command(bin, "list", "--state-dir", state).CombinedOutput(); err != nil ||
 		!strings.Contains(string(out), "100.0%") {
 		t.Fatalf("bt list after resume: %v\n%s", err, out)
+	}
+	// A complete download started again trusts its record; --recheck
+	// does not.
+	again := []string{"download", "--debug", "--state-dir", state, "--dir", dir, "--peer", lt.Addr(), torrentPath}
+	out, err = exec.Command(bin, again...).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), fmt.Sprintf("msg=resuming torrent=%s trusted=%d ", ih[:8], mi.Info.NumPieces())) {
+		t.Fatalf("bt download of a complete torrent: %v\n%s", err, grepLines(string(out), "resum"))
+	}
+	out, err = exec.Command(bin, append([]string{"download", "--recheck"}, again[1:]...)...).CombinedOutput()
+	if err != nil || strings.Contains(string(out), "msg=resuming") {
+		t.Fatalf("bt download --recheck: %v\n%s", err, grepLines(string(out), "resum"))
 	}
 	if out, err := exec.Command(bin, "forget", "--state-dir", state, ih).CombinedOutput(); err != nil {
 		t.Fatalf("bt forget: %v\n%s", err, out)
