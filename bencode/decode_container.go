@@ -252,8 +252,8 @@ func (sd *structDecoder) decode(d *decodeState, v reflect.Value) error {
 			if err := d.decodeFast(ff.kind, f.typ, unsafe.Add(base, ff.offset)); err != nil {
 				return err
 			}
-			if !hadErr && d.typeErr != nil && d.typeErr.Field == "" {
-				d.typeErr.Field = f.name
+			if !hadErr && d.typeErr != nil {
+				d.typeErr.addField(f.name)
 			}
 			continue
 		}
@@ -269,8 +269,8 @@ func (sd *structDecoder) decode(d *decodeState, v reflect.Value) error {
 		if err := sd.decs[fi](d, fv); err != nil {
 			return err
 		}
-		if !hadErr && d.typeErr != nil && d.typeErr.Field == "" {
-			d.typeErr.Field = f.name
+		if !hadErr && d.typeErr != nil {
+			d.typeErr.addField(f.name)
 		}
 	}
 	d.off++

@@ -199,6 +199,15 @@ func TestTypeErrors(t *testing.T) {
 	}
 }
 
+func TestTypeErrorFieldPath(t *testing.T) {
+	var v torrent
+	err := Unmarshal([]byte("d4:infod5:filesld6:length3:badeeee"), &v)
+	var te *UnmarshalTypeError
+	if !errors.As(err, &te) || te.Field != "info.files.length" {
+		t.Fatalf("err = %v, want a type error at info.files.length", err)
+	}
+}
+
 func TestTypeErrorContinues(t *testing.T) {
 	var v struct {
 		A int    `bencode:"a"`

@@ -36,7 +36,16 @@ type UnmarshalTypeError struct {
 	Value  string       // the bencode value: "integer", "string", "list", "dict", or "integer 300"
 	Type   reflect.Type // the Go type it could not be assigned to
 	Offset int64        // byte offset of the value in the input
-	Field  string       // the dict key of the struct field being decoded, if any
+	Field  string       // the keys of the struct fields leading to the value, joined by dots
+}
+
+// addField records that the value lies under the struct field key.
+func (e *UnmarshalTypeError) addField(key string) {
+	if e.Field == "" {
+		e.Field = key
+	} else {
+		e.Field = key + "." + e.Field
+	}
 }
 
 func (e *UnmarshalTypeError) Error() string {
