@@ -2,6 +2,7 @@ package dht
 
 import (
 	"context"
+	"fmt"
 	"math/rand/v2"
 	"net/netip"
 	"slices"
@@ -447,6 +448,9 @@ func (s *Server) Announce(ctx context.Context, infoHash [20]byte, port int, impl
 // AnnounceAndGetPeers is Announce, also returning the peers that the
 // lookup found on the way.
 func (s *Server) AnnounceAndGetPeers(ctx context.Context, infoHash [20]byte, port int, impliedPort bool) ([]netip.AddrPort, error) {
+	if port < 0 || port > 65535 || (port == 0 && !impliedPort) {
+		return nil, fmt.Errorf("dht: announce: bad port %d", port)
+	}
 	var peers []netip.AddrPort
 	ls, err := s.getPeers(ctx, ID(infoHash), func(p []netip.AddrPort) { peers = append(peers, p...) })
 	if err != nil {

@@ -139,3 +139,52 @@ func TestIPv6(t *testing.T) {
 		t.Errorf("IPv4 nodes in an IPv6-only node: %d", st.Nodes4)
 	}
 }
+
+// TestDualStack: a node on a dual-stack socket (bound to the unspecified
+// IPv6 address, talking only to loopback) keeps an IPv4 and an IPv6 table,
+// asks for nodes and nodes6, and serves peers of both families.
+func TestDualStack(t *testing.T) {
+	dual, err := New(Config{Addr: "[::]:0", QueryTimeout: time.Second, QueryRate: -1})
+	if err != nil {
+		t.Skipf("no dual-stack socket: %v", err)
+	}
+	t.Cleanup(func() { dual.Close() })
+	if !dual.v4 || !dual.v6 {
+		t.Skipf("socket %v is not dual-stack", dual.Addr())
+	}
+	port := dual.Addr().Port()
+	dual4 := netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), port).String()
+	dual6 := netip.AddrPortFrom(netip.MustParseAddr("::1"), port).String()
+	var v4s, v6s []*Server
+	for range 3 {
+		v4s = append(v4s, newTestServer(t, Config{Addr: "127.0.0.1:0", Bootstrap: []string{dual4}, QueryRate: -1}))
+		v6s = append(v6s, newTestServer(t, Config{Addr: "[::1]:0", Bootstrap: []string{dual6}, QueryRate: -1}))
+	}
+	waitFor(t, "both tables of the dual-stack node to fill", 10*time.Second, func() bool {
+		st := dual.Stats()
+		return st.Nodes4 == 3 && st.Nodes6 == 3
+	})
+	ctx := t.Context()
+	ih := RandomID()
+	if err := v4s[0].Announce(ctx, ih, 4000, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := v6s[0].Announce(ctx, ih, 6000, false); err != nil {
+		t.Fatal(err)
+	}
+	got := collect(dual.GetPeers(ctx, ih))
+	want := map[netip.AddrPort]bool{
+		netip.MustParseAddrPort("127.0.0.1:4000"): true,
+		netip.MustParseAddrPort("[::1]:6000"):     true,
+	}
+	for _, p := range got {
+		delete(want, p)
+	}
+	if len(want) != 0 {
+		t.Errorf("GetPeers on the dual-stack node = %v, missing %v", got, want)
+	}
+	nodes, err := dual.FindNode(ctx, RandomID())
+	if err != nil || len(nodes) != 6 {
+		t.Errorf("FindNode = %v, %v; want the 3+3 nodes", nodes, err)
+	}
+}
