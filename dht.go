@@ -81,7 +81,7 @@ func (c *Client) startDiscovery() error {
 		Addr:      net.JoinHostPort(host, strconv.Itoa(c.port)),
 		Bootstrap: c.cfg.DHTBootstrap,
 		StateFile: state,
-		Logger:    c.cfg.Logger.With("component", "dht"),
+		Logger:    c.cfg.Logger,
 	}
 	s, err := dht.New(cfg)
 	if err != nil && c.port != 0 {

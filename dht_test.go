@@ -1,0 +1,107 @@
+package bt
+
+import (
+	"net/netip"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/bt-go/bt/dht"
+)
+
+// startRouter runs a bare DHT node on 127.0.0.1 for clients to bootstrap
+// from: tests never use DefaultDHTBootstrap.
+func startRouter(t *testing.T) *dht.Server {
+	t.Helper()
+	s, err := dht.New(dht.Config{Addr: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func hasDHTNode(s *dht.Server, addr netip.AddrPort) bool {
+	return slices.ContainsFunc(s.Nodes(), func(n dht.NodeInfo) bool { return n.Addr == addr })
+}
+
+// TestDHTMagnet: a bt seed and a bt client given only a magnet link (no
+// tracker, no peer) find each other through the DHT; the metadata and the
+// data follow. The DHT runs on the TCP port number, and each side learns
+// the other's node from its port message.
+func TestDHTMagnet(t *testing.T) {
+	router := startRouter(t)
+	boot := []string{router.Addr().String()}
+	dir := t.TempDir()
+	src, mi := trackerTorrent(t, dir, false)
+
+	seeder := newTestClient(t, Config{DHT: true, DHTBootstrap: boot})
+	if got := seeder.DHT().Addr(); got != loopback(seeder.Port()) {
+		t.Errorf("DHT on %v, want the TCP port %d", got, seeder.Port())
+	}
+	st, err := seeder.AddTorrent(mi, &TorrentOptions{Dir: filepath.Join(dir, "seed")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitSeeding(t, st, 10*time.Second)
+
+	start := time.Now()
+	c := newTestClient(t, Config{DHT: true, DHTBootstrap: boot})
+	tor, err := c.AddMagnet(mi.Magnet().String(), &TorrentOptions{Dir: filepath.Join(dir, "leech")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitComplete(t, tor, 20*time.Second)
+	t.Logf("found and downloaded through the DHT in %v", time.Since(start).Round(time.Millisecond))
+	sameTree(t, src, filepath.Join(dir, "leech", "tree"))
+	waitFor(t, 10*time.Second, "each node in the other's table (port messages)", func() bool {
+		return hasDHTNode(c.DHT(), seeder.DHT().Addr()) && hasDHTNode(seeder.DHT(), c.DHT().Addr())
+	})
+}
+
+// TestDHTPrivate: a private torrent is never looked up or announced on the
+// DHT, and its connections do not set the DHT bit.
+func TestDHTPrivate(t *testing.T) {
+	router := startRouter(t)
+	dir := t.TempDir()
+	_, mi := trackerTorrent(t, dir, true)
+	c := newTestClient(t, Config{DHT: true, DHTBootstrap: []string{router.Addr().String()}})
+	tor, err := c.AddTorrent(mi, &TorrentOptions{Dir: filepath.Join(dir, "seed")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitSeeding(t, tor, 10*time.Second)
+	waitFor(t, 10*time.Second, "the node to join", func() bool { return len(c.DHT().Nodes()) > 0 })
+	if tor.useDHT() || tor.wireConfig().DHT {
+		t.Error("a private torrent uses the DHT")
+	}
+	// A lookup would start in the same tick as the torrent's discovery.
+	waitFor(t, 10*time.Second, "discovery to run", func() bool {
+		var running, looked bool
+		tor.call(func() { running, looked = tor.disc.running, tor.disc.dht.running || !tor.disc.dht.last.IsZero() })
+		if looked {
+			t.Fatal("a private torrent was looked up on the DHT")
+		}
+		return running
+	})
+	if s := router.Stats(); s.InfoHashes != 0 {
+		t.Errorf("the router stored %d info hashes for a private torrent", s.InfoHashes)
+	}
+}
+
+// TestDHTStateFile: the routing table is saved in the state directory and
+// reused by the next client.
+func TestDHTStateFile(t *testing.T) {
+	router := startRouter(t)
+	state := t.TempDir()
+	c := newTestClient(t, Config{DHT: true, DHTBootstrap: []string{router.Addr().String()}, StateDir: state})
+	waitFor(t, 10*time.Second, "the node to join", func() bool { return hasDHTNode(c.DHT(), router.Addr()) })
+	c.Close()
+	if _, err := os.Stat(filepath.Join(state, "dht.state")); err != nil {
+		t.Fatalf("no DHT state file: %v", err)
+	}
+	c2 := newTestClient(t, Config{DHT: true, StateDir: state}) // no bootstrap this time
+	waitFor(t, 10*time.Second, "the saved node back in the table", func() bool { return hasDHTNode(c2.DHT(), router.Addr()) })
+}
