@@ -10,8 +10,11 @@ import (
 )
 
 // Marshal returns the bencoding of v. The output is canonical: dict keys
-// (struct fields and map keys) are sorted as raw bytes. See the package
-// documentation for how Go types map to bencode values.
+// (struct fields and map keys) are sorted as raw bytes. The bytes of a
+// RawMessage or of a Marshaler's result are checked to be one valid value
+// and written as they are, so that an info dict read from a torrent keeps
+// its hash even if it was not canonical. See the package documentation for
+// how Go types map to bencode values.
 func Marshal(v any) ([]byte, error) {
 	e := getEncodeState()
 	defer putEncodeState(e)
