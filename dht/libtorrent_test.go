@@ -80,6 +80,14 @@ func TestLibtorrentBootstrap(t *testing.T) {
 	waitFor(t, "second node in libtorrent's table", 20*time.Second, func() bool {
 		return slices.Contains(ltRoutingTable(t, lt), other.Addr())
 	})
+	// A second libtorrent session given only our node learns of the first
+	// session from our find_node/get_peers replies.
+	lt2 := startLibtorrentDHT(t, ours.Addr())
+	waitFor(t, "the second session to learn the first through us", 20*time.Second, func() bool {
+		return slices.Contains(ltRoutingTable(t, lt2), ltAddr(lt))
+	})
+	t.Logf("libtorrent %v and %v and bt nodes %v, %v know each other; our stats: %+v",
+		ltAddr(lt), ltAddr(lt2), ours.Addr(), other.Addr(), ours.Stats())
 }
 
 // TestLibtorrentSeedFound: a libtorrent seed announces its torrent to the
