@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"strconv"
 	"sync"
+	"unsafe"
 )
 
 // Unmarshal decodes the bencoded value in data and stores it in the value
@@ -378,6 +379,11 @@ func decodeInterface(d *decodeState, v reflect.Value) error {
 	}
 	if x == nil {
 		return nil // an integer too large for int64; the error is saved
+	}
+	if v.CanAddr() {
+		// Assigning through reflect.Value.Set would box the value again.
+		*(*any)(unsafe.Pointer(v.UnsafeAddr())) = x
+		return nil
 	}
 	v.Set(reflect.ValueOf(x))
 	return nil

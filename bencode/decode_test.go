@@ -545,3 +545,18 @@ func TestBytesDoNotOverlap(t *testing.T) {
 		t.Errorf("got A=%q B=%q Raw=%q", v.A, v.B, v.Raw)
 	}
 }
+
+func TestInterfaceField(t *testing.T) {
+	var v struct {
+		X any            `bencode:"x"`
+		M map[string]any `bencode:"m"`
+		L []any          `bencode:"l"`
+	}
+	if err := Unmarshal([]byte("d1:lld1:ai1000eei5000ee1:md1:b3:abce1:xli300e1:yee"), &v); err != nil {
+		t.Fatal(err)
+	}
+	want := []any{int64(300), "y"}
+	if diff := cmp.Diff(want, v.X); diff != "" || v.M["b"] != "abc" || len(v.L) != 2 || v.L[1] != any(int64(5000)) {
+		t.Errorf("got %#v", v)
+	}
+}
