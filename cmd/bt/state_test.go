@@ -230,6 +230,11 @@ func TestDownloadOnlySkip(t *testing.T) {
 					t.Errorf("%s differs (%v)", name, err)
 				}
 			}
+			// The skipped files' bytes of the pieces they share with b.bin
+			// are in the part file.
+			if parts, _ := filepath.Glob(filepath.Join(dir, ".*.parts")); len(parts) != 1 {
+				t.Errorf("part files: %v", parts)
+			}
 		})
 	}
 	out, err := exec.Command(bin, "download", "--state-dir", "", "--dir", t.TempDir(), "--only", "*.iso", torrentPath).CombinedOutput()
