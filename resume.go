@@ -59,10 +59,10 @@ type resumeState struct {
 	failed    atomic.Bool // the last background save failed: try again
 
 	// Shared by the loop and background saves.
-	syncMu    sync.Mutex // serialises Store.Sync calls (syncStore)
-	mu        sync.Mutex // serialises writes of the record
-	written   uint64     // seq of the last record written; guarded by mu
-	removed   bool       // the torrent was removed: write nothing; guarded by mu
+	syncMu    sync.Mutex         // serialises Store.Sync calls (syncStore)
+	mu        sync.Mutex         // serialises writes of the record
+	written   uint64             // seq of the last record written; guarded by mu
+	removed   bool               // the torrent was removed: write nothing; guarded by mu
 	lastStats []storage.FileStat // the files at the last save; guarded by mu
 	lastPart  storage.FileStat
 }
