@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"sync/atomic"
 	"time"
+
+	"github.com/bt-go/bt/bitfield"
 )
 
 // Streaming. A Reader reads one file of a torrent while it downloads: it
@@ -48,7 +51,11 @@ type readers struct {
 // readWindow is the range of pieces a reader (or one ReadAt call) wants
 // next: [first, end), first the most urgent.
 type readWindow struct {
-	first, end int
+	first, end int // owned by the loop
+
+	// What the window's user last asked for, to skip asking again; owned
+	// by the user (one Reader under its lock, or one ReadAt call).
+	askFirst, askEnd int
 }
 
 // signal wakes every blocked read. It is cheap when nobody waits.
@@ -84,6 +91,13 @@ func (r *readers) raise(prio []int) {
 // setWindow installs, moves or (with first == end) removes w on the loop
 // and re-plans the requests.
 func (t *Torrent) setWindow(w *readWindow, first, end int) error {
+	if first >= end {
+		first, end = 0, 0
+	}
+	if w.askFirst == first && w.askEnd == end {
+		return nil
+	}
+	w.askFirst, w.askEnd = first, end
 	return t.call(func() {
 		if first >= end {
 			if _, ok := t.rd.windows[w]; !ok {
@@ -121,11 +135,13 @@ type Reader struct {
 	length int64
 	plen   int64
 
-	mu        sync.Mutex // guards the fields below
+	closed atomic.Bool
+	done   chan struct{} // closed by Close: blocked reads return
+
+	mu        sync.Mutex // guards the fields below; held by Read throughout
 	pos       int64
 	readahead int64
 	ctx       context.Context
-	closed    bool
 	win       readWindow
 }
 
@@ -142,7 +158,7 @@ func (t *Torrent) NewReader(index int) (*Reader, error) {
 	}
 	fe := m.layout.Files[index]
 	return &Reader{t: t, file: index, start: fe.Offset, length: fe.Length, plen: m.layout.PieceLength,
-		readahead: DefaultReadahead, ctx: context.Background()}, nil
+		readahead: DefaultReadahead, ctx: context.Background(), done: make(chan struct{})}, nil
 }
 
 // Size returns the length of the file.
@@ -169,7 +185,7 @@ func (r *Reader) SetContext(ctx context.Context) {
 func (r *Reader) Read(p []byte) (int, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.closed {
+	if r.closed.Load() {
 		return 0, ErrReaderClosed
 	}
 	if r.pos >= r.length {
@@ -178,8 +194,11 @@ func (r *Reader) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	n, err := r.t.readVerified(r.ctx, &r.win, p, r.start+r.pos, r.start+r.length, r.readahead)
+	n, err := r.t.readVerified(r.ctx, r.done, &r.win, p, r.start+r.pos, r.start+r.length, r.readahead)
 	r.pos += int64(n)
+	if r.closed.Load() {
+		r.t.dropWindow(&r.win) // Close may have run before this read set it
+	}
 	return n, err
 }
 
@@ -188,7 +207,7 @@ func (r *Reader) Read(p []byte) (int, error) {
 func (r *Reader) Seek(offset int64, whence int) (int64, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.closed {
+	if r.closed.Load() {
 		return 0, ErrReaderClosed
 	}
 	switch whence {
@@ -211,21 +230,18 @@ func (r *Reader) Seek(offset int64, whence int) (int64, error) {
 // waiting for the pieces it covers, which are fetched first meanwhile.
 func (r *Reader) ReadAt(p []byte, off int64) (int, error) {
 	r.mu.Lock()
-	ctx, closed := r.ctx, r.closed
+	ctx := r.ctx
 	r.mu.Unlock()
-	return r.readAt(ctx, closed, p, off)
+	return r.readAt(ctx, p, off)
 }
 
 // ReadAtContext is ReadAt bounded by ctx.
 func (r *Reader) ReadAtContext(ctx context.Context, p []byte, off int64) (int, error) {
-	r.mu.Lock()
-	closed := r.closed
-	r.mu.Unlock()
-	return r.readAt(ctx, closed, p, off)
+	return r.readAt(ctx, p, off)
 }
 
-func (r *Reader) readAt(ctx context.Context, closed bool, p []byte, off int64) (int, error) {
-	if closed {
+func (r *Reader) readAt(ctx context.Context, p []byte, off int64) (int, error) {
+	if r.closed.Load() {
 		return 0, ErrReaderClosed
 	}
 	if off < 0 {
@@ -235,11 +251,11 @@ func (r *Reader) readAt(ctx context.Context, closed bool, p []byte, off int64) (
 		return 0, io.EOF
 	}
 	var w readWindow
-	defer r.t.setWindow(&w, 0, 0)
+	defer r.t.dropWindow(&w)
 	want := min(int64(len(p)), r.length-off)
 	done := 0
 	for int64(done) < want {
-		n, err := r.t.readVerified(ctx, &w, p[done:want], r.start+off+int64(done), r.start+r.length, want-int64(done))
+		n, err := r.t.readVerified(ctx, r.done, &w, p[done:want], r.start+off+int64(done), r.start+r.length, want-int64(done))
 		done += n
 		if err != nil {
 			return done, err
@@ -251,20 +267,29 @@ func (r *Reader) readAt(ctx context.Context, closed bool, p []byte, off int64) (
 	return done, nil
 }
 
-// Close drops the Reader's read-ahead window. Reads in progress end with
-// ErrReaderClosed only when their context ends; close the context too.
+// Close drops the Reader's read-ahead window; reads blocked meanwhile
+// return ErrReaderClosed.
 func (r *Reader) Close() error {
-	r.mu.Lock()
-	if r.closed {
-		r.mu.Unlock()
+	if r.closed.Swap(true) {
 		return nil
 	}
-	r.closed = true
-	r.mu.Unlock()
-	if err := r.t.setWindow(&r.win, 0, 0); err != nil && !errors.Is(err, ErrClosed) {
-		return err
-	}
+	close(r.done)
+	r.t.dropWindow(&r.win)
 	return nil
+}
+
+// dropWindow removes w on the loop, if it is there. Unlike setWindow it
+// touches none of the fields of w, so Close may call it while a read runs.
+func (t *Torrent) dropWindow(w *readWindow) {
+	t.call(func() {
+		if _, ok := t.rd.windows[w]; !ok {
+			return
+		}
+		delete(t.rd.windows, w)
+		if t.pick != nil {
+			t.applyPriorities()
+		}
+	})
 }
 
 // readVerified reads into p the verified bytes at torrent offset off,
@@ -272,15 +297,18 @@ func (r *Reader) Close() error {
 // verified. It first moves window w to cover readahead bytes from off, then
 // waits until the piece under off is verified. It returns at least one byte
 // unless it fails.
-func (t *Torrent) readVerified(ctx context.Context, w *readWindow, p []byte, off, limit, readahead int64) (int, error) {
+func (t *Torrent) readVerified(ctx context.Context, stop <-chan struct{}, w *readWindow, p []byte, off, limit, readahead int64) (int, error) {
 	m := t.meta.Load()
 	plen := m.layout.PieceLength
 	first := int(off / plen)
-	end := int((min(off+max(readahead, 1), limit)-1)/plen) + 1
-	if err := t.setWindow(w, first, max(end, first+1)); err != nil {
+	end := max(int((min(off+max(readahead, 1), limit)-1)/plen)+1, first+1)
+	if h := t.have.Load(); h != nil && hasAll(h, first, end) {
+		end = first // nothing to fetch: no window, no re-planning
+	}
+	if err := t.setWindow(w, first, end); err != nil {
 		return 0, err
 	}
-	if err := t.waitPiece(ctx, first); err != nil {
+	if err := t.waitPiece(ctx, stop, first); err != nil {
 		return 0, err
 	}
 	// Take every verified piece from off on, as far as p goes.
@@ -309,7 +337,7 @@ func (t *Torrent) readVerified(ctx context.Context, w *readWindow, p []byte, off
 
 // waitPiece blocks until piece i is verified and the files are open, the
 // torrent fails or closes, or ctx ends.
-func (t *Torrent) waitPiece(ctx context.Context, i int) error {
+func (t *Torrent) waitPiece(ctx context.Context, stop <-chan struct{}, i int) error {
 	var timer *time.Timer
 	defer func() {
 		if timer != nil {
@@ -340,6 +368,8 @@ func (t *Torrent) waitPiece(ctx context.Context, i int) error {
 		case <-timer.C:
 		case <-ctx.Done():
 			return ctx.Err()
+		case <-stop:
+			return ErrReaderClosed
 		case <-t.done:
 			return ErrClosed
 		}
@@ -356,4 +386,14 @@ func (t *Torrent) stoppedErr() error {
 		return err
 	}
 	return errors.New("bt: torrent stopped")
+}
+
+// hasAll reports whether every piece in [first, end) is had.
+func hasAll(h *bitfield.Bitfield, first, end int) bool {
+	for i := first; i < end; i++ {
+		if i >= h.Len() || !h.Has(i) {
+			return false
+		}
+	}
+	return true
 }

@@ -169,6 +169,16 @@ func TestReaderContext(t *testing.T) {
 	if err := <-done; !errors.Is(err, context.Canceled) {
 		t.Fatalf("Read: %v, want context.Canceled", err)
 	}
+	// Close wakes a blocked Read at once.
+	r2, _ := tor.NewReader(0)
+	go func() {
+		_, err := r2.Read(make([]byte, 10))
+		done <- err
+	}()
+	r2.Close()
+	if err := <-done; !errors.Is(err, ErrReaderClosed) {
+		t.Fatalf("Read during Close: %v, want ErrReaderClosed", err)
+	}
 	if _, err := tor.NewReader(5); err == nil {
 		t.Fatal("NewReader accepted a file index out of range")
 	}
