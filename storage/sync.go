@@ -23,6 +23,11 @@ func (s *Store) Sync() error {
 }
 
 func (s *Store) sync() error {
+	// A concurrent Sync may have taken a file's dirty flag and still be in
+	// its fsync; waiting for it keeps the promise that data written before
+	// this call is durable when it returns.
+	s.syncMu.Lock()
+	defer s.syncMu.Unlock()
 	var first error
 	keep := func(err error) {
 		if first == nil {
