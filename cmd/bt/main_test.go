@@ -1,0 +1,23 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"testing"
+)
+
+// TestMain keeps the commands' default state and config directories inside
+// a temporary directory, so no test writes into the user's own.
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "bt-cmd-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	os.Setenv("XDG_STATE_HOME", dir+"/state")
+	os.Setenv("XDG_CONFIG_HOME", dir+"/config")
+	os.Setenv("XDG_CACHE_HOME", dir+"/cache")
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
