@@ -64,6 +64,7 @@ where it was, without hashing what it already verified.`,
   bt download "magnet:?xt=urn:btih:...&x.pe=192.0.2.7:6881"`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			defer func() { f.reset(); seed = false }()
 			return runTransfer(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), "download", args[0], &f, seed, false)
 		},
 	}

@@ -21,6 +21,11 @@ func execute(t *testing.T, ctx context.Context, args ...string) (string, error) 
 	t.Helper()
 	var out bytes.Buffer
 	rootCmd.SetArgs(args)
+	// cobra keeps a subcommand's context from its first execution; tests
+	// execute commands many times.
+	for _, c := range rootCmd.Commands() {
+		c.SetContext(ctx)
+	}
 	rootCmd.SetOut(&out)
 	rootCmd.SetErr(&out)
 	defer func() {
@@ -146,3 +151,64 @@ func TestDownloadErrors(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+func TestSeedCommand(t *testing.T) {
+	dir := t.TempDir()
+	data, file, _ := seedFixture(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		_, err := execute(t, ctx, "seed", "--dir", filepath.Dir(data), "--port", strconv.Itoa(port), file)
+		done <- err
+	}()
+	mi, err := metainfo.LoadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := bt.NewClient(bt.Config{ListenAddr: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	tor, err := c.AddTorrent(mi, &bt.TorrentOptions{Dir: dir,
+		Peers: []netip.AddrPort{netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(port))}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wctx, wcancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer wcancel()
+	monitorDone := make(chan struct{})
+	go func() {
+		defer close(monitorDone)
+		select {
+		case err := <-done:
+			t.Errorf("seed ended early: %v", err)
+			wcancel()
+			done <- err
+		case <-wctx.Done():
+		}
+	}()
+	err = tor.WaitComplete(wctx)
+	wcancel()
+	<-monitorDone
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameFiles(t, data, filepath.Join(dir, "pack"))
+	cancel() // the first SIGINT
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("seed ended with %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("seed did not stop when interrupted")
+	}
+}

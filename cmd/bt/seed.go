@@ -17,10 +17,17 @@ interrupted (Ctrl-C).`,
 		Example: `  bt seed --dir ~/shared --port 6881 photos.torrent`,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			defer f.reset()
 			return runTransfer(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), "seed", args[0], &f, true, true)
 		},
 	}
 	f.register(cmd)
 	cmd.Flags().BoolVarP(&f.quiet, "quiet", "q", false, "print nothing but errors")
 	return cmd
+}
+
+// reset restores the defaults of the shared flags after a run, so that a
+// command executed again in the same process (tests) does not inherit them.
+func (f *transferFlags) reset() {
+	f.dir, f.port, f.peers, f.quiet, f.debug = ".", 0, nil, false, false
 }
