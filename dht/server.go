@@ -13,78 +13,6 @@ import (
 	"github.com/bt-go/bt/dht/internal/krpc"
 )
 
-// Defaults for Config fields left zero.
-const (
-	DefaultK               = 8
-	DefaultAlpha           = 4
-	DefaultQueryTimeout    = 2 * time.Second
-	DefaultMaxPeersPerHash = 256
-	DefaultMaxPeers        = 32768
-	DefaultMaxInfoHashes   = 8192
-	DefaultQueryRate       = 25 // queries per second per source IP
-	DefaultQueryBurst      = 50
-)
-
-// Limits that are not configurable.
-const (
-	maxTxns          = 8192 // outstanding queries of a Server
-	maxServerPings   = 256  // outstanding pings of our own (AddNode, verification, liveness)
-	maxRateTracked   = 4096 // source IPs tracked by the rate limiter
-	readBufferSize   = 8192 // larger datagrams are truncated and so fail to parse
-	amplificationMax = 4    // a reply is at most this many times the size of its query
-)
-
-// Errors returned by Server methods.
-var (
-	ErrClosed  = errors.New("dht: server closed")
-	ErrNoNodes = errors.New("dht: no node accepted the announce")
-	errBusy    = errors.New("dht: too many outstanding queries")
-)
-
-// Config configures a Server. Only one of Addr and PacketConn is needed.
-type Config struct {
-	// Addr is the UDP address to listen on, such as "127.0.0.1:6881" or
-	// ":6881" (dual-stack). Default ":0".
-	Addr string
-	// PacketConn, if set, is used instead of opening Addr. The Server owns it
-	// and closes it on Close.
-	PacketConn net.PacketConn
-
-	// ID is our node id. If zero, the id saved in StateFile is reused, else
-	// one is derived from ExternalIP by BEP 42, else a random id is chosen.
-	ID ID
-	// ExternalIP, if known, is used to choose a BEP 42 node id.
-	ExternalIP netip.Addr
-
-	// Bootstrap lists "host:port" nodes to join the DHT through. Host names
-	// are resolved when the Server starts.
-	Bootstrap []string
-	// StateFile, if set, is where the routing table is saved (periodically
-	// and on Close) and loaded from on start.
-	StateFile string
-
-	// ReadOnly puts the node in BEP 43 read-only mode: it sets "ro" in its
-	// queries and answers no queries.
-	ReadOnly bool
-
-	K            int           // bucket size; default DefaultK
-	Alpha        int           // lookup parallelism; default DefaultAlpha
-	QueryTimeout time.Duration // default DefaultQueryTimeout
-
-	MaxPeersPerHash int // peers stored per info hash; default DefaultMaxPeersPerHash
-	MaxPeers        int // peers stored in total; default DefaultMaxPeers
-	MaxInfoHashes   int // info hashes stored; default DefaultMaxInfoHashes
-
-	// QueryRate and QueryBurst limit the queries served per source IP (a
-	// token bucket); queries beyond the limit are dropped. QueryRate < 0
-	// disables the limit (for tests running many nodes on one address).
-	QueryRate  float64
-	QueryBurst int
-
-	// Logger receives debug and warning logs; default: discarded.
-	Logger *slog.Logger
-}
-
 // Server is a Mainline DHT node. Its methods are safe for concurrent use.
 //
 // A Server runs two goroutines: one reads the socket and answers queries, the
@@ -117,11 +45,11 @@ type Server struct {
 	store      *peerStore
 	limit      *rateLimiter
 	stats      Stats
-	boot       []netip.AddrPort // resolved bootstrap nodes and saved nodes
-	wantJoin   bool             // run a bootstrap lookup at the next tick
+	boot       []netip.AddrPort // bootstrap nodes (names resolved)
+	wantJoin   bool             // run the join procedure at the next tick
 	lastJoin   time.Time
 	closed     bool
-	savedNodes []krpc.NodeInfo
+	savedNodes []krpc.NodeInfo // from the state file: contacted when the table is small
 }
 
 // txn is an outstanding query.
@@ -218,36 +146,6 @@ func New(cfg Config) (*Server, error) {
 	go s.readLoop()
 	go s.maintain()
 	return s, nil
-}
-
-func setDefaults(c *Config) {
-	if c.K <= 0 {
-		c.K = DefaultK
-	}
-	if c.Alpha <= 0 {
-		c.Alpha = DefaultAlpha
-	}
-	if c.QueryTimeout <= 0 {
-		c.QueryTimeout = DefaultQueryTimeout
-	}
-	if c.MaxPeersPerHash <= 0 {
-		c.MaxPeersPerHash = DefaultMaxPeersPerHash
-	}
-	if c.MaxPeers <= 0 {
-		c.MaxPeers = DefaultMaxPeers
-	}
-	if c.MaxInfoHashes <= 0 {
-		c.MaxInfoHashes = DefaultMaxInfoHashes
-	}
-	if c.QueryRate == 0 {
-		c.QueryRate = DefaultQueryRate
-	}
-	if c.QueryBurst <= 0 {
-		c.QueryBurst = DefaultQueryBurst
-	}
-	if c.Logger == nil {
-		c.Logger = slog.New(slog.DiscardHandler)
-	}
 }
 
 // ID returns our node id.
@@ -513,71 +411,6 @@ func (s *Server) AddNode(addr netip.AddrPort) {
 	if !known {
 		s.ping(addr)
 	}
-}
-
-// NodeInfo is a node's id and UDP address.
-type NodeInfo struct {
-	ID   ID
-	Addr netip.AddrPort
-}
-
-// Nodes returns the nodes in the routing tables (IPv4 then IPv6).
-func (s *Server) Nodes() []NodeInfo {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []NodeInfo
-	for _, t := range []*table{s.t4, s.t6} {
-		for _, n := range t.all() {
-			out = append(out, NodeInfo{ID: n.id, Addr: n.addr})
-		}
-	}
-	return out
-}
-
-// Stats are counters and sizes describing a Server.
-type Stats struct {
-	ID                  ID
-	Nodes4, Nodes6      int // routing table sizes
-	GoodNodes           int
-	Buckets4, Buckets6  int
-	InfoHashes, Peers   int // peer store sizes
-	Pending             int // outstanding queries
-	PacketsIn           uint64
-	PacketsOut          uint64
-	BytesIn, BytesOut   uint64
-	QueriesIn           uint64 // queries answered
-	QueriesOut          uint64 // queries sent
-	Lookups             uint64 // lookups finished (FindNode, GetPeers, Announce, refreshes)
-	RepliesIn           uint64 // responses and errors matched to our queries
-	Timeouts            uint64 // our queries that went unanswered
-	Malformed           uint64 // datagrams that are not valid KRPC
-	Unsolicited         uint64 // replies to queries we did not send (or from another address)
-	RateLimited         uint64 // queries dropped by the per-IP limit
-	BadTokens           uint64 // announce_peer queries with an invalid token
-	Dropped             uint64 // other queries not answered (read-only mode, bad arguments)
-	NonSecureIDs        uint64 // responders whose id breaks BEP 42 for their address
-	AnnouncesStored     uint64 // announce_peer queries stored
-	VerificationsIssued uint64 // pings sent to querying nodes before inserting them
-}
-
-// Stats returns a snapshot of the Server's counters.
-func (s *Server) Stats() Stats {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	st := s.stats
-	st.Nodes4, st.Nodes6 = s.t4.len(), s.t6.len()
-	st.Buckets4, st.Buckets6 = len(s.t4.buckets), len(s.t6.buckets)
-	now := time.Now()
-	for _, t := range []*table{s.t4, s.t6} {
-		for _, n := range t.all() {
-			if n.good(now) {
-				st.GoodNodes++
-			}
-		}
-	}
-	st.InfoHashes, st.Peers = len(s.store.hashes), s.store.total
-	st.Pending = len(s.txns)
-	return st
 }
 
 // goTracked starts a goroutine tracked by the Server's wait group, unless the
