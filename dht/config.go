@@ -62,6 +62,15 @@ type Config struct {
 	// queries and answers no queries.
 	ReadOnly bool
 
+	// EnforceSecureIDs applies BEP 42's enforcement: a responder whose id
+	// does not match its IP address (local addresses are exempt) is not put
+	// in the routing table, does not count towards the end of a lookup, and
+	// is not sent announce_peer; the nodes and peers it returns are still
+	// used, and its queries are still answered. Off by default, as BEP 42
+	// asks during its transition period; such responders are counted in
+	// Stats.NonSecureIDs either way.
+	EnforceSecureIDs bool
+
 	K            int           // bucket size; default DefaultK
 	Alpha        int           // lookup parallelism; default DefaultAlpha
 	QueryTimeout time.Duration // default DefaultQueryTimeout

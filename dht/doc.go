@@ -47,9 +47,13 @@
 //     asked; bound to a specific address it serves that address's family.
 //   - BEP 42: with Config.ExternalIP the node id is derived from it
 //     (SecureID). Responses carry the requester's address in "ip". Ids of
-//     responders that break BEP 42 are counted (Stats.NonSecureIDs) but not
-//     refused: BEP 42 asks for a transition period, and local addresses are
-//     exempt. We do not vote on the "ip" values others report to us.
+//     responders that break BEP 42 are counted (Stats.NonSecureIDs); by
+//     default they are otherwise treated like any other, as BEP 42 asks for
+//     a transition period (local addresses are exempt anyway). With
+//     Config.EnforceSecureIDs they are kept out of the routing table, do not
+//     end lookups and are not announced to. We do not vote on the "ip"
+//     values others report to us, so the id does not follow a changing
+//     external address by itself.
 //   - BEP 43: with Config.ReadOnly the node answers no query and sets "ro"
 //     in its queries; queriers that set "ro" are never put in our table.
 //

@@ -303,6 +303,11 @@ func (l *lookup) handle(r reply) {
 			l.onValues(fresh)
 		}
 	}
+	if l.s.cfg.EnforceSecureIDs && !IsSecureID(c.id, c.addr.Addr()) {
+		// BEP 42: its nodes and peers are used, but it neither ends the
+		// lookup nor receives our announce.
+		c.state = failed
+	}
 }
 
 // closest returns up to k candidates that answered, closest first.

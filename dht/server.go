@@ -279,11 +279,14 @@ func (s *Server) handleReply(m *krpc.Msg, from netip.AddrPort) {
 	s.stats.RepliesIn++
 	var ping *node
 	if m.Y == krpc.Response {
-		if !IsSecureID(ID(m.R.ID), from.Addr()) {
+		secure := IsSecureID(ID(m.R.ID), from.Addr())
+		if !secure {
 			s.stats.NonSecureIDs++
 		}
 		var res insertResult
-		res, ping = s.tableFor(from).heardReply(ID(m.R.ID), from, time.Now())
+		if secure || !s.cfg.EnforceSecureIDs {
+			res, ping = s.tableFor(from).heardReply(ID(m.R.ID), from, time.Now())
+		}
 		if res == insertAdded && s.tableFor(from).len() == 1 {
 			s.wantJoin = true // our first node: look ourselves up
 		}
