@@ -234,7 +234,7 @@ func (c *Client) newTorrent(ih metainfo.Hash, mi *metainfo.MetaInfo, mag *metain
 		infoHash:   ih,
 		dir:        defaultDir(o.Dir, &c.cfg),
 		magnet:     mag,
-		cmds:       make(chan func(), 16),
+		cmds:       make(chan func()), // unbuffered: a post succeeds only if the loop takes it
 		events:     make(chan peerEvent, 512),
 		diskDone:   make(chan diskResult, 64),
 		quit:       make(chan struct{}),

@@ -33,11 +33,13 @@ func (t *Torrent) attachExtensions(p *peer) {
 	}
 	x := pex.New(pex.Config{
 		OnPeer: func(addr netip.AddrPort, _ pex.Flags) {
-			// Runs on the read goroutine: post, never block.
-			select {
-			case t.cmds <- func() { t.addKnown(addr); t.dialMore() }:
-			default:
+			// Runs on the read goroutine: queue, never block. The loop
+			// takes the queue on its next tick.
+			t.pexMu.Lock()
+			if len(t.pexNew) < maxPEXQueue {
+				t.pexNew = append(t.pexNew, addr)
 			}
+			t.pexMu.Unlock()
 		},
 		Self:   self,
 		Logger: t.log,
@@ -61,6 +63,20 @@ func (t *Torrent) attachExtensions(p *peer) {
 				}
 			}
 		}
+	}
+}
+
+// maxPEXQueue bounds the peers learnt by PEX between two ticks.
+const maxPEXQueue = 500
+
+// takePEXPeers adds the peers PEX reported since the last tick.
+func (t *Torrent) takePEXPeers() {
+	t.pexMu.Lock()
+	list := t.pexNew
+	t.pexNew = nil
+	t.pexMu.Unlock()
+	for _, a := range list {
+		t.addKnown(a)
 	}
 }
 

@@ -348,6 +348,7 @@ func (t *Torrent) tick(now time.Time) {
 		p.sample(now)
 	}
 	if t.state != Started || t.pick == nil {
+		t.takePEXPeers()
 		t.sourcesTick(now)
 		t.dialMore()
 		return
@@ -361,6 +362,7 @@ func (t *Torrent) tick(now time.Time) {
 	for p := range t.peers {
 		t.fillRequests(p)
 	}
+	t.takePEXPeers()
 	t.sourcesTick(now)
 	t.dialMore()
 }

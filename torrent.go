@@ -141,6 +141,9 @@ type Torrent struct {
 	rd          readers         // streaming readers (reader.go)
 	lim         torrentLimits   // rate and connection limits (limits.go)
 	disc        discovery       // trackers and DHT (trackers.go, dht.go)
+
+	pexMu  sync.Mutex
+	pexNew []netip.AddrPort // peers learnt by PEX, taken on each tick
 }
 
 // metaState is what becomes known with the info dictionary.
@@ -168,12 +171,15 @@ func (t *Torrent) call(f func()) error {
 	}
 }
 
-// post runs f on the loop without waiting. It reports false if the loop
-// has ended (f then never runs).
+// post hands f to the loop without waiting for it to run. It reports
+// false, and f never runs, once the torrent is closing: the channel is
+// unbuffered, so nothing is left behind in it when the loop ends.
 func (t *Torrent) post(f func()) bool {
 	select {
 	case t.cmds <- f:
 		return true
+	case <-t.quit:
+		return false
 	case <-t.done:
 		return false
 	}

@@ -16,6 +16,9 @@ ses = lt.session({
     'enable_dht': False, 'enable_lsd': False, 'enable_upnp': False, 'enable_natpmp': False,
     'dht_bootstrap_nodes': '',
     'allow_multiple_connections_per_ip': True,
+    # TCP only, as bt: between two libtorrents the seeder's outgoing
+    # connection would otherwise be uTP, which runs at ~5 MB/s on loopback.
+    'enable_outgoing_utp': False, 'enable_incoming_utp': False,
     'alert_mask': lt.alert_category.error | lt.alert_category.status,
 })
 atp = lt.add_torrent_params()
