@@ -130,6 +130,9 @@ func (t *Torrent) dhtTick(now time.Time, short bool) {
 	if now.Before(s.next) && !(short && s.fails == 0 && now.Sub(s.last) >= dhtShortInterval) {
 		return
 	}
+	if st := node.Stats(); st.Nodes4+st.Nodes6 == 0 {
+		return // still joining: look again next tick
+	}
 	s.running = true
 	run := t.disc.ctx
 	ctx, cancel := context.WithTimeout(run, dhtLookupTimeout)

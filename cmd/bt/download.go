@@ -29,8 +29,9 @@ type transferFlags struct {
 	peers []string
 	quiet bool
 	debug bool
-	state *stateFlags // download only: --only, --skip, --state-dir (select.go)
-	lim   limitFlags  // --max-down, --max-up, --max-peers (limits.go)
+	state *stateFlags    // download only: --only, --skip, --state-dir (select.go)
+	lim   limitFlags     // --max-down, --max-up, --max-peers (limits.go)
+	disc  discoveryFlags // --no-dht, --dht-bootstrap, --tracker (discovery.go)
 }
 
 func (f *transferFlags) register(cmd *cobra.Command) {
@@ -39,6 +40,7 @@ func (f *transferFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringArrayVar(&f.peers, "peer", nil, "connect to the peer at HOST:PORT (repeatable)")
 	cmd.Flags().BoolVar(&f.debug, "debug", false, "log protocol details to stderr")
 	f.lim.register(cmd)
+	f.disc.register(cmd)
 }
 
 func newDownloadCmd() *cobra.Command {
@@ -94,6 +96,9 @@ func runTransfer(ctx context.Context, stdout, stderr io.Writer, command, source 
 	if err := f.lim.configure(&cfg); err != nil {
 		return fmt.Errorf("%s: %w", command, err)
 	}
+	if err := f.disc.configure(&cfg); err != nil {
+		return fmt.Errorf("%s: %w", command, err)
+	}
 	if err := f.state.configure(&cfg, logger); err != nil {
 		return fmt.Errorf("%s: %w", command, err)
 	}
@@ -125,10 +130,14 @@ func runTransfer(ctx context.Context, stdout, stderr io.Writer, command, source 
 	if err != nil {
 		return fmt.Errorf("%s: %s", command, strings.TrimPrefix(err.Error(), "bt: "))
 	}
+	if err := f.disc.apply(tor); err != nil {
+		return fmt.Errorf("%s: %w", command, err)
+	}
 	out := stdout
 	if f.quiet {
 		out = io.Discard
 	}
+	defer reportTrackers(out, tor)()
 	if seedOnly {
 		select {
 		case <-checked:
