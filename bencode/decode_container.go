@@ -310,13 +310,13 @@ func (d *decodeState) decodeAny() (any, error) {
 		if err != nil || !ok {
 			return nil, err
 		}
-		return d.boxInt64(n), nil
+		return n, nil
 	case c >= '0' && c <= '9':
 		b, err := d.readString()
 		if err != nil {
 			return nil, err
 		}
-		return d.boxString(d.str(b)), nil
+		return d.str(b), nil
 	case c == 'l':
 		return d.decodeAnyList()
 	case c == 'd':
@@ -405,5 +405,5 @@ func (d *decodeState) decodeAnyList() (any, error) {
 		clear(d.anyStack[base:])
 		d.anyStack = d.anyStack[:base]
 	}
-	return d.boxList(list), nil
+	return list, nil
 }

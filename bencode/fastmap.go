@@ -141,9 +141,9 @@ func fastMapEncoder(t reflect.Type) encodeFunc {
 
 func newFastMapEncoder[V any](write func(e *encodeState, x V) error) encodeFunc {
 	return func(e *encodeState, v reflect.Value) error {
-		// v may not be addressable (a map inside an interface), but a map
-		// value is a single pointer, which reflect hands out.
-		m := *(*map[string]V)(unsafe.Pointer(&struct{ p unsafe.Pointer }{v.UnsafePointer()}))
+		// v may be of a named map type; converting it to the plain map
+		// type is free, and so is taking a map out of an interface.
+		m := v.Convert(reflect.TypeFor[map[string]V]()).Interface().(map[string]V)
 		return encodeMap(e, m, write)
 	}
 }

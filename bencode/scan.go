@@ -33,9 +33,6 @@ type decodeState struct {
 	byteArena []byte
 	strSlab   []string
 	anySlab   []any
-	intBox    []int64
-	strBox    []string
-	listBox   [][]any
 	keys      [16]string // recent dict keys (see keyStr)
 	// Scratch stacks for gathering list elements before their number is
 	// known; reused across runs.
@@ -52,9 +49,6 @@ func (d *decodeState) init(data []byte) {
 	d.byteArena = nil
 	d.strSlab = nil
 	d.anySlab = nil
-	d.intBox = nil
-	d.strBox = nil
-	d.listBox = nil
 	d.keys = [16]string{}
 	if d.maxDepth <= 0 {
 		d.maxDepth = DefaultMaxDepth
