@@ -1,6 +1,7 @@
 package bt
 
 import (
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -21,11 +22,11 @@ import (
 //     its own, served by one goroutine per peer that takes tokens before it
 //     reads the block from disk and hands it to the connection. The peer's
 //     other messages are read meanwhile.
-//   - Download is limited by pacing reads: a peer's read goroutine takes
-//     tokens for each block it receives before reading on, so TCP flow
-//     control slows the sender down; the request pipeline is also cut to
-//     about RequestQueueTime at the limit, so requests do not time out
-//     while they wait.
+//   - Download is limited by pacing requests: a block is requested only
+//     once the tokens for it are in hand (the loop is woken when enough have
+//     accumulated), so peers never send faster than the limit and nothing
+//     blocks; the request pipeline is also cut to about RequestQueueTime at
+//     the limit.
 //
 // Connection limits: Config.MaxConns over the client, and
 // Config.MaxConnsPerTorrent or TorrentOptions.MaxConns per torrent
@@ -82,6 +83,7 @@ type torrentLimits struct {
 	down, up limit
 	maxConns atomic.Int32 // 0: Config.MaxConnsPerTorrent
 	wg       sync.WaitGroup
+	waking   bool // a fill is scheduled for when download tokens come (loop)
 }
 
 func (tl *torrentLimits) init(o *TorrentOptions) {
@@ -205,10 +207,78 @@ func take(n int, a, b *limit, stop1, stop2 <-chan struct{}) bool {
 	return true
 }
 
-// waitDownload paces a peer's read goroutine: it returns once n more bytes
-// may be received, or false if the connection or the torrent closes.
-func (p *peer) waitDownload(n int) bool {
-	return take(n, &p.t.lim.down, &p.t.client.lim.down, p.conn.Done(), p.t.quit)
+// affordDown bounds to n the blocks a fill may request under the download
+// limits: as many as the tokens in hand pay for. With none, it arranges for
+// the peers to be filled again once a batch is paid for, and returns 0. It
+// runs on the loop.
+func (t *Torrent) affordDown(n int) int {
+	a, b := t.lim.down.l.Load(), t.client.lim.down.l.Load()
+	if a == nil && b == nil {
+		return n
+	}
+	now := time.Now()
+	tokens := math.Inf(1)
+	for _, l := range []*xrate.Limiter{a, b} {
+		if l != nil {
+			tokens = min(tokens, l.TokensAt(now))
+		}
+	}
+	if k := int(tokens / picker.BlockSize); k > 0 {
+		return min(n, k)
+	}
+	t.wakeForTokens(now, tokens, a, b)
+	return 0
+}
+
+// spendDown takes the tokens of the blocks just requested. The limiters
+// may go into debt (a client's limiter is shared by its torrents): later
+// fills wait until it is paid.
+func (t *Torrent) spendDown(blocks []picker.Block) {
+	a, b := t.lim.down.l.Load(), t.client.lim.down.l.Load()
+	if a == nil && b == nil || len(blocks) == 0 {
+		return
+	}
+	n := 0
+	for _, bl := range blocks {
+		_, l := t.pick.BlockRange(bl)
+		n += l
+	}
+	now := time.Now()
+	for _, l := range []*xrate.Limiter{a, b} {
+		if l != nil {
+			l.ReserveN(now, min(n, l.Burst()))
+		}
+	}
+}
+
+// downBatch is how much rate a wake-up waits to accumulate before filling
+// the pipelines again, so that high limits do not wake the loop per block.
+const downBatch = 20 * time.Millisecond
+
+// wakeForTokens schedules one fill of every peer's pipeline for when the
+// download limits have paid for a batch of blocks.
+func (t *Torrent) wakeForTokens(now time.Time, tokens float64, limiters ...*xrate.Limiter) {
+	if t.lim.waking {
+		return
+	}
+	var wait time.Duration
+	for _, l := range limiters {
+		if l == nil {
+			continue
+		}
+		r := float64(l.Limit())
+		need := max(picker.BlockSize, min(r*downBatch.Seconds(), float64(l.Burst()))) - tokens
+		wait = max(wait, time.Duration(need/r*float64(time.Second)))
+	}
+	t.lim.waking = true
+	time.AfterFunc(max(wait, time.Millisecond), func() {
+		t.post(func() {
+			t.lim.waking = false
+			for p := range t.peers {
+				t.fillRequests(p)
+			}
+		})
+	})
 }
 
 // uploadLimited reports whether uploads go through the per-peer queues.

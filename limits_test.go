@@ -10,9 +10,12 @@ import (
 	"github.com/bt-go/bt/internal/peertest"
 )
 
-// measureRate returns the rate at which counter grows over span, after a
-// warm-up (connection set-up, slow start, the initial burst).
+// measureRate returns the rate at which counter grows over span, once it
+// has started to grow and after a warm-up (slow start, the initial burst).
 func measureRate(counter func() int64, warmup, span time.Duration) float64 {
+	for deadline := time.Now().Add(30 * time.Second); counter() == 0 && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
 	time.Sleep(warmup)
 	a, t0 := counter(), time.Now()
 	time.Sleep(span)

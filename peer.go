@@ -101,9 +101,6 @@ func (p *peer) HandleMessage(c *wire.Conn, m *wire.Message) {
 	case wire.MsgRequest:
 		p.t.serveRequest(p, m.Index, m.Begin, m.Length)
 	case wire.MsgPiece:
-		if !p.waitDownload(len(m.Block)) {
-			return
-		}
 		b := getBlockBuf(len(m.Block))
 		copy(b, m.Block)
 		p.send(peerEvent{typ: m.Type, index: m.Index, begin: m.Begin, data: b})

@@ -393,6 +393,9 @@ func (t *Torrent) fillRequests(p *peer) {
 	if n <= 0 || len(p.reqs) > 0 && n < min(refillBatch, target/2) {
 		return
 	}
+	if n = t.affordDown(n); n == 0 { // limits.go: download rate limit
+		return
+	}
 	pe := &picker.Peer{ID: p.id, Has: p.has, Seed: p.seed, Choking: p.peerChoking,
 		AllowedFast: p.allowedFast, Suggested: p.suggested}
 	p.maskRejected(pe) // faults.go
@@ -408,6 +411,7 @@ func (t *Torrent) fillRequests(p *peer) {
 		}
 		p.reqs[b] = now
 	}
+	t.spendDown(t.scratch) // limits.go
 	if len(t.scratch) == 0 && len(p.reqs) == 0 && !p.peerChoking {
 		t.updatePeerInterest(p)
 	}
