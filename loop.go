@@ -247,6 +247,7 @@ func (t *Torrent) startCheck(pieces []int, report bool) error {
 				t.fail(fmt.Errorf("bt: hash check: %w", err))
 				return
 			}
+			lost := false
 			for _, r := range results {
 				if r.ok {
 					t.gotPiece(r.i)
@@ -254,6 +255,7 @@ func (t *Torrent) startCheck(pieces []int, report bool) error {
 				} else {
 					if t.pick.Have(r.i) {
 						t.lostPiece(r.i)
+						lost = true
 					}
 					if report {
 						t.emit(Event{Type: EventHashFail, Piece: r.i})
@@ -263,6 +265,14 @@ func (t *Torrent) startCheck(pieces []int, report bool) error {
 			t.emit(Event{Type: EventCheckDone})
 			t.serving.Store(t.state == Started)
 			t.updateInterest()
+			if lost {
+				// Data to fetch again: peers dropped as fellow seeds are
+				// worth calling back now.
+				for _, k := range t.known {
+					k.next = time.Time{}
+				}
+				t.dialMore()
+			}
 			t.checkComplete()
 			if t.state == Started {
 				for p := range t.peers {
