@@ -47,6 +47,8 @@ type Client struct {
 	torrents map[metainfo.Hash]*Torrent
 	self     map[netip.AddrPort]bool
 	closed   bool
+	done     chan struct{} // closed when Close has finished
+	stopCtx  func() bool   // releases NewClientContext's hook
 
 	// OnDHTPort, if set before torrents are added, receives the DHT port
 	// peers announce with the port message (BEP 5), for a DHT node to use
@@ -63,6 +65,7 @@ func NewClient(cfg Config) (*Client, error) {
 		return nil, err
 	}
 	c := &Client{
+		done:     make(chan struct{}),
 		state:    state,
 		cfg:      cfg,
 		peerID:   newPeerID(),
@@ -305,7 +308,31 @@ func (c *Client) Close() error {
 	wg.Wait()
 	c.closeDiscovery()
 	c.hashes.close()
+	c.mu.Lock()
+	stop := c.stopCtx
+	c.mu.Unlock()
+	if stop != nil {
+		stop()
+	}
+	close(c.done)
 	return nil
+}
+
+// Done returns a channel that is closed once the client is closed.
+func (c *Client) Done() <-chan struct{} { return c.done }
+
+// NewClientContext is NewClient for a client that closes itself (see
+// Close) when ctx ends.
+func NewClientContext(ctx context.Context, cfg Config) (*Client, error) {
+	c, err := NewClient(cfg)
+	if err != nil {
+		return nil, err
+	}
+	stop := context.AfterFunc(ctx, func() { c.Close() })
+	c.mu.Lock()
+	c.stopCtx = stop
+	c.mu.Unlock()
+	return c, nil
 }
 
 func (c *Client) noteSelf(a netip.AddrPort) {

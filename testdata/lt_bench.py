@@ -34,7 +34,10 @@ if peer:
     host, port = peer.rsplit(':', 1)
     h.connect_peer((host, int(port)))
 if mode == 'seed':
-    sys.stdin.read()
+    try:
+        sys.stdin.read()
+    except KeyboardInterrupt:
+        pass
     sys.exit(0)
 while True:
     st = h.status()

@@ -1,0 +1,60 @@
+package bt
+
+import (
+	"context"
+	"net/netip"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// TestDiskBackPressure: with a disk queue of one byte the loop stops
+// reading peers after every piece until it is written; the download still
+// completes intact.
+func TestDiskBackPressure(t *testing.T) {
+	dir := t.TempDir()
+	src := makeData(t, filepath.Join(dir, "seed"), "tree", 500_000, 70_000)
+	mi := makeTorrent(t, src, 32<<10)
+	s := newTestClient(t, Config{})
+	st, _ := s.AddTorrent(mi, &TorrentOptions{Dir: filepath.Join(dir, "seed")})
+	waitSeeding(t, st, 10*time.Second)
+	c := newTestClient(t, Config{DiskQueueBytes: 1, HashWorkers: 1})
+	tor, _ := c.AddTorrent(mi, &TorrentOptions{Dir: filepath.Join(dir, "leech"), Peers: []netip.AddrPort{loopback(s.Port())}})
+	waitComplete(t, tor, 30*time.Second)
+	sameTree(t, src, filepath.Join(dir, "leech", "tree"))
+}
+
+// TestIdlePeerDropped: a peer neither side is interested in is dropped
+// after IdleTimeout.
+func TestIdlePeerDropped(t *testing.T) {
+	dir := t.TempDir()
+	src := makeData(t, filepath.Join(dir, "seed"), "tree", 40_000)
+	mi := makeTorrent(t, src, 16<<10)
+	s := newTestClient(t, Config{IdleTimeout: 300 * time.Millisecond})
+	st, _ := s.AddTorrent(mi, &TorrentOptions{Dir: filepath.Join(dir, "seed")})
+	waitSeeding(t, st, 10*time.Second)
+	// A leecher that wants nothing: every file skipped.
+	c := newTestClient(t, Config{})
+	tor, _ := c.AddTorrent(mi, &TorrentOptions{Dir: filepath.Join(dir, "leech"), FilePriorities: []int{0},
+		Peers: []netip.AddrPort{loopback(s.Port())}})
+	waitFor(t, 10*time.Second, "a connection", func() bool { return len(st.Peers()) == 1 || len(tor.Peers()) == 1 })
+	waitFor(t, 10*time.Second, "the idle peer to be dropped", func() bool { return len(st.Peers()) == 0 })
+}
+
+// TestNewClientContext: cancelling the context closes the client.
+func TestNewClientContext(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	c, err := NewClientContext(ctx, Config{ListenAddr: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	select {
+	case <-c.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatal("client not closed after its context ended")
+	}
+	if _, err := c.AddMagnet("magnet:?xt=urn:btih:0123456789abcdef0123456789abcdef01234567", nil); err == nil {
+		t.Error("AddMagnet on a closed client succeeded")
+	}
+}
