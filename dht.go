@@ -167,7 +167,9 @@ func (t *Torrent) dhtDone(run context.Context, start time.Time, peers []netip.Ad
 	t.log.Debug("DHT lookup", "peers", len(peers), "err", err, "took", now.Sub(start).Round(time.Millisecond))
 	t.addSourcePeers(peers)
 	switch {
-	case err != nil && len(peers) == 0:
+	case len(peers) == 0:
+		// Nothing yet (the swarm may not have announced): look again soon,
+		// backing off.
 		s.fails++
 		s.next = now.Add(min(dhtRetryBase<<min(s.fails-1, 10), dhtRetryMax))
 	case len(t.peers) < lowPeers && !t.completed:
