@@ -39,8 +39,11 @@
 //
 // Peers come from TorrentOptions.Peers and Torrent.AddPeers, from incoming
 // connections (one listening port serves all torrents: the handshake's
-// info hash chooses), from PEX (ut_pex: learnt and told), and from
-// PeerSource implementations such as trackers and the DHT.
+// info hash chooses), from PEX (ut_pex: learnt and told), from the
+// torrent's trackers (BEP 12 tiers, Torrent.Trackers, Torrent.AddTrackers),
+// from the DHT (Config.DHT: one node per client on the listening port
+// number), and from PeerSource implementations. Private torrents (BEP 27)
+// use only their own trackers: no DHT, no PEX.
 //
 // # The seed's API
 //
@@ -71,6 +74,7 @@
 //	files (length, path, priority)   Torrent.Files, Torrent.SetFilePriority
 //	peers                            Torrent.Peers (address, client, flags, rates, progress)
 //	state                            Torrent.State
-//	trackers                         PeerSource (implemented by package tracker)
+//	trackers                         Torrent.Trackers ([]tracker.TierStatus: URLs, Complete,
+//	                                 Incomplete, Failures, Peers, Peers6, LastError)
 //	(errors)                         Torrent.Err, EventError
 package bt

@@ -170,3 +170,30 @@ func TestTrackerReportsRealNumbers(t *testing.T) {
 		t.Errorf("scrape after the seed's announce: %+v", r)
 	}
 }
+
+// TestMagnetTrackers: a magnet link's tr= trackers are announced to (one
+// to a tier) before the metadata is known, and find the seed.
+func TestMagnetTrackers(t *testing.T) {
+	_, _, udpURL := startTracker(t)
+	dir := t.TempDir()
+	src, mi := trackerTorrent(t, dir, false, []string{udpURL})
+	seeder := newTestClient(t, Config{})
+	st, err := seeder.AddTorrent(mi, &TorrentOptions{Dir: filepath.Join(dir, "seed")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "the seed's announce", func() bool { return announced(st, 1) })
+
+	mag := mi.Magnet()
+	mag.Trackers = []string{closedURL(t), udpURL}
+	c := newTestClient(t, Config{})
+	tor, err := c.AddMagnet(mag.String(), &TorrentOptions{Dir: filepath.Join(dir, "leech")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitComplete(t, tor, 20*time.Second)
+	sameTree(t, src, filepath.Join(dir, "leech", "tree"))
+	if rep := tor.Trackers(); len(rep) != 2 {
+		t.Errorf("a magnet's two trackers make %d tiers: %+v", len(rep), rep)
+	}
+}
