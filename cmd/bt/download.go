@@ -51,8 +51,12 @@ func newDownloadCmd() *cobra.Command {
 		Short: "Download a torrent, verify it, and exit when complete",
 		Long: `Download fetches the torrent's data into DIR, verifying every piece, and
 exits with status 0 once everything is on disk. With --seed it keeps
-uploading afterwards until interrupted. Peers come from --peer addresses, from
-peers that connect to --port, and from peer exchange.
+uploading afterwards until interrupted. Peers come from the torrent's trackers
+(and --tracker URLs), from the DHT (unless --no-dht; it is joined through the
+public routers, or through --dht-bootstrap nodes, on UDP at the --port
+number), from --peer addresses, from peers that connect to --port, and from
+peer exchange. A private torrent uses its own trackers only. A tracker that
+fails is reported once, and again only when its error changes.
 
 On a terminal a progress bar shows percent done, download and upload rates,
 connected peers and the time left; otherwise a plain line is printed every
@@ -63,7 +67,9 @@ a glob on their path (*.mkv, sub/*); skipped files are not created. Resume
 data kept in --state-dir lets an interrupted or killed download continue
 where it was, without hashing what it already verified.`,
 		Example: `  bt download --dir ~/Downloads --peer 192.0.2.7:6881 debian.iso.torrent
-  bt download "magnet:?xt=urn:btih:...&x.pe=192.0.2.7:6881"`,
+  bt download "magnet:?xt=urn:btih:...&x.pe=192.0.2.7:6881"
+  bt download --no-dht --tracker udp://tracker.example.org:6969/announce debian.iso.torrent
+  bt download --dht-bootstrap 192.0.2.9:6881 "magnet:?xt=urn:btih:..."`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			defer func() { f.reset(); seed = false }()

@@ -13,7 +13,8 @@ func newSeedCmd() *cobra.Command {
 		Short: "Check a torrent's data and seed it until interrupted",
 		Long: `Seed hash-checks the torrent's data in DIR and, if it is all there,
 uploads it to peers that connect to --port and to the --peer addresses until
-interrupted (Ctrl-C).`,
+interrupted (Ctrl-C). It announces itself to the torrent's trackers (and
+--tracker URLs) and, unless --no-dht or the torrent is private, on the DHT.`,
 		Example: `  bt seed --dir ~/shared --port 6881 photos.torrent`,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
