@@ -69,7 +69,8 @@ func (t *Torrent) Trackers() []tracker.TierStatus {
 }
 
 // AddTrackers adds tiers of tracker URLs (http, https, udp) to the
-// torrent; each inner slice is one BEP 12 tier. They are announced to
+// torrent; each inner slice is one BEP 12 tier. URLs the torrent already
+// has are left out. They are announced to
 // from the next start on, or at once if the torrent is running. A private
 // torrent (BEP 27) accepts no trackers but its own: AddTrackers then
 // returns ErrPrivate.
@@ -80,10 +81,25 @@ func (t *Torrent) AddTrackers(tiers ...[]string) error {
 			err = ErrPrivate
 			return
 		}
+		t.disc.mu.Lock()
+		known := make(map[string]bool)
+		for _, tier := range slices.Concat(t.ownTiers(), t.disc.extra) {
+			for _, u := range tier {
+				known[u] = true
+			}
+		}
+		t.disc.mu.Unlock()
 		var add [][]string
 		for _, tier := range tiers {
-			if tier = slices.DeleteFunc(slices.Clone(tier), func(s string) bool { return s == "" }); len(tier) > 0 {
-				add = append(add, tier)
+			var keep []string
+			for _, u := range tier {
+				if u != "" && !known[u] {
+					known[u] = true
+					keep = append(keep, u)
+				}
+			}
+			if len(keep) > 0 {
+				add = append(add, keep)
 			}
 		}
 		if len(add) == 0 {

@@ -138,6 +138,12 @@ func TestAddTrackers(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, 10*time.Second, "an announce to the added tracker", func() bool { return announced(tor, 1) })
+	if err := tor.AddTrackers([]string{httpURL, ""}); err != nil {
+		t.Fatal(err)
+	}
+	if rep := tor.Trackers(); len(rep) != 1 {
+		t.Errorf("a tracker added twice makes %d tiers", len(rep))
+	}
 
 	_, pmi := trackerTorrent(t, t.TempDir(), true, []string{httpURL})
 	pt, err := c.AddTorrent(pmi, &TorrentOptions{Dir: filepath.Join(dir, "seed")})
