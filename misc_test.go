@@ -3,6 +3,8 @@ package bt
 import (
 	"context"
 	"net/netip"
+
+	"github.com/bt-go/bt/metainfo"
 	"path/filepath"
 	"testing"
 	"time"
@@ -57,4 +59,44 @@ func TestNewClientContext(t *testing.T) {
 	if _, err := c.AddMagnet("magnet:?xt=urn:btih:0123456789abcdef0123456789abcdef01234567", nil); err == nil {
 		t.Error("AddMagnet on a closed client succeeded")
 	}
+}
+
+// TestOnePortManyTorrents: one client seeds two torrents on one port;
+// another downloads both from it. A torrent closed and added again works.
+func TestOnePortManyTorrents(t *testing.T) {
+	dir := t.TempDir()
+	srcA := makeData(t, filepath.Join(dir, "seed"), "alpha", 90_000)
+	srcB := makeData(t, filepath.Join(dir, "seed"), "beta", 30_000, 45_000)
+	miA, miB := makeTorrent(t, srcA, 16<<10), makeTorrent(t, srcB, 16<<10)
+	s := newTestClient(t, Config{})
+	for _, mi := range []*metainfo.MetaInfo{miA, miB} {
+		st, err := s.AddTorrent(mi, &TorrentOptions{Dir: filepath.Join(dir, "seed")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		waitSeeding(t, st, 10*time.Second)
+	}
+	if _, err := s.AddTorrent(miA, nil); err == nil {
+		t.Error("adding a torrent twice succeeded")
+	}
+	c := newTestClient(t, Config{})
+	seed := []netip.AddrPort{loopback(s.Port())}
+	ta, _ := c.AddTorrent(miA, &TorrentOptions{Dir: filepath.Join(dir, "leech"), Peers: seed})
+	tb, _ := c.AddTorrent(miB, &TorrentOptions{Dir: filepath.Join(dir, "leech"), Peers: seed})
+	waitComplete(t, ta, 30*time.Second)
+	waitComplete(t, tb, 30*time.Second)
+	sameTree(t, srcA, filepath.Join(dir, "leech", "alpha"))
+	sameTree(t, srcB, filepath.Join(dir, "leech", "beta"))
+	if len(c.Torrents()) != 2 {
+		t.Errorf("%d torrents, want 2", len(c.Torrents()))
+	}
+	ta.Close()
+	if c.Torrent(miA.InfoHash) != nil {
+		t.Error("closed torrent still listed")
+	}
+	ta, err := c.AddTorrent(miA, &TorrentOptions{Dir: filepath.Join(dir, "leech")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitSeeding(t, ta, 10*time.Second)
 }
