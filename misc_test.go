@@ -3,11 +3,11 @@ package bt
 import (
 	"context"
 	"net/netip"
-
-	"github.com/bt-go/bt/metainfo"
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/bt-go/bt/metainfo"
 )
 
 // TestDiskBackPressure: with a disk queue of one byte the loop stops
