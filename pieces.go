@@ -149,11 +149,24 @@ func (t *Torrent) handleDisk(r diskResult) {
 		return
 	}
 	t.failed[r.piece] = &failedPiece{hashes: r.blocks, senders: r.pb.senders}
+	// Without proof, strikes: every sender of the piece gets one. A liar
+	// is among the senders of every piece it spoils, so it has at least as
+	// many strikes as anyone it shared pieces with: ban only a peer over
+	// the limit with strictly more strikes than every other sender, and
+	// leave ties to the evidence of the re-download.
+	var worst *peer
+	tie := false
 	for s := range senders {
 		s.badPieces++
-		if s.badPieces >= t.cfg.MaxBadPieces {
-			t.ban(s, "sent too many pieces that failed their hash")
+		switch {
+		case worst == nil || s.badPieces > worst.badPieces:
+			worst, tie = s, false
+		case s.badPieces == worst.badPieces:
+			tie = true
 		}
+	}
+	if worst != nil && !tie && worst.badPieces >= t.cfg.MaxBadPieces {
+		t.ban(worst, "sent too many pieces that failed their hash")
 	}
 }
 
