@@ -64,7 +64,10 @@ func TestLibtorrentDownloadsFromBt(t *testing.T) {
 
 	lt := peertest.StartLibtorrent(t, nil)
 	lt.AddTorrent(t, peertest.AddTorrent{TorrentFile: file, SavePath: filepath.Join(dir, "leech")})
+	// libtorrent takes seconds to act on connect_peer; bt dials too, and
+	// the duplicate is resolved on both ends.
 	lt.ConnectPeer(t, ih, loopback(c.Port()).String())
+	tor.AddPeers(ltAddr(t, lt))
 	lt.WaitStatus(t, ih, 60*time.Second, func(s peertest.Status) bool { return s.IsSeeding })
 	peertest.SameFiles(t, src, filepath.Join(dir, "leech", "tree"))
 	if real := int64(150_000 + 70_000 + 600_000); tor.Uploaded() < real {
