@@ -278,7 +278,7 @@ func (t *Torrent) dial(a netip.AddrPort, k *knownPeer) {
 			if k.fails >= maxDialFails {
 				delete(t.known, a)
 			} else {
-				k.next = time.Now().Add(dialRetryBase << k.fails)
+				k.next = time.Now().Add(dialRetryBase * time.Duration(k.fails)) // 1 s, 2 s, 3 s...: peers starting up are found soon
 			}
 			t.log.Debug("dial failed", "addr", a, "err", err)
 			return
