@@ -67,10 +67,17 @@ func (t *Torrent) redialKnown() {
 // the pipeline would fill with the same refused requests again and again.
 const rejectBackoff = 5 * time.Second
 
-// noteReject records that p refused a block of piece i.
-func (p *peer) noteReject(i int) {
-	if p.peerChoking {
-		return // a choke's rejects say nothing about the piece
+// noteReject records that p refused the block of piece i at begin. Only a
+// request still outstanding counts: the rejects that answer our cancels
+// (BEP 6) and a choke's say nothing about the piece.
+func (p *peer) noteReject(i, begin int) {
+	b := picker.Block{Piece: i, Index: begin / picker.BlockSize}
+	if _, ok := p.cancelled[b]; ok {
+		delete(p.cancelled, b) // the answer to a cancel of ours
+		return
+	}
+	if _, ok := p.reqs[b]; !ok || p.peerChoking {
+		return
 	}
 	if p.rejected == nil {
 		p.rejected = make(map[int]time.Time)

@@ -2,6 +2,7 @@ package bt
 
 import (
 	"math"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -301,8 +302,13 @@ func (t *Torrent) queueUpload(p *peer, index, begin, length int) bool {
 		return false
 	}
 	q := &p.upq
+	r := wire.Request{Index: index, Begin: begin, Length: length}
 	q.mu.Lock()
-	q.reqs = append(q.reqs, wire.Request{Index: index, Begin: begin, Length: length})
+	// A request cancelled and made again takes its new place in the queue.
+	if i := slices.Index(q.reqs, r); i >= 0 {
+		q.reqs = slices.Delete(q.reqs, i, i+1)
+	}
+	q.reqs = append(q.reqs, r)
 	start := !q.running
 	q.running = true
 	q.mu.Unlock()

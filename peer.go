@@ -45,10 +45,11 @@ type peer struct {
 	snubbed          bool
 	downRate, upRate rate
 	badPieces        int
-	uploadedA        atomic.Int64      // payload sent (read goroutine)
-	downloaded       int64             // payload received, fresh or not
-	upq              uploadQueue       // requests waiting for upload tokens (limits.go)
-	rejected         map[int]time.Time // pieces it refused while unchoking us (faults.go)
+	uploadedA        atomic.Int64               // payload sent (read goroutine)
+	downloaded       int64                      // payload received, fresh or not
+	upq              uploadQueue                // requests waiting for upload tokens (limits.go)
+	rejected         map[int]time.Time          // pieces it refused while unchoking us (faults.go)
+	cancelled        map[picker.Block]time.Time // our cancels its rejects may answer (reader.go)
 }
 
 // peerEvent carries what a peer's read goroutine saw to the loop.

@@ -204,8 +204,8 @@ func (t *Torrent) handlePeerEvent(e peerEvent) {
 	case wire.MsgPiece:
 		t.onBlock(p, e.index, e.begin, e.data)
 	case wire.MsgReject:
+		p.noteReject(e.index, e.begin) // faults.go
 		t.release(p, e.index, e.begin)
-		p.noteReject(e.index) // faults.go
 		t.fillRequests(p)
 	case wire.MsgAllowedFast:
 		if len(p.allowedFast) < maxAllowedFast {

@@ -1,15 +1,18 @@
 package bt
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/bt-go/bt/bitfield"
+	"github.com/bt-go/bt/internal/picker"
 )
 
 // Streaming. A Reader reads one file of a torrent while it downloads: it
@@ -118,10 +121,58 @@ func (t *Torrent) setWindow(w *readWindow, first, end int) error {
 			return
 		}
 		t.applyPriorities()
+		if first < end {
+			t.hurry(first)
+		}
 		for p := range t.peers {
 			t.fillRequests(p)
 		}
 	})
+}
+
+// hurryPeers is how many peers drop their queued requests for a piece a
+// reader waits for.
+const hurryPeers = 4
+
+// hurry makes room for piece u, under a reader's position, when it is
+// neither here nor asked for (a seek, a reader just opened): the fastest
+// few peers that have it drop their outstanding requests of lower
+// priority, so that the refill that follows asks for u first instead of
+// queueing it behind seconds of other blocks. It runs on the loop.
+func (t *Torrent) hurry(u int) {
+	if t.pick.Have(u) || slices.Contains(t.pick.InProgress(), u) {
+		return
+	}
+	var ps []*peer
+	for p := range t.peers {
+		if p.started && !p.peerChoking && (p.seed || p.has.Has(u)) {
+			ps = append(ps, p)
+		}
+	}
+	slices.SortFunc(ps, func(a, b *peer) int { return cmp.Compare(b.downRate.value, a.downRate.value) })
+	now := time.Now()
+	for _, p := range ps[:min(len(ps), hurryPeers)] {
+		// The peer may answer each cancel with a reject (BEP 6) after we
+		// asked for the block again: remember them, so that such a reject
+		// does not count against the piece (see noteReject).
+		if p.cancelled == nil {
+			p.cancelled = make(map[picker.Block]time.Time)
+		}
+		for b, at := range p.cancelled {
+			if now.Sub(at) > time.Minute {
+				delete(p.cancelled, b)
+			}
+		}
+		for b := range p.reqs {
+			if t.pick.Priority(b.Piece) < readerPriority {
+				begin, length := t.pick.BlockRange(b)
+				p.conn.Cancel(b.Piece, begin, length)
+				t.pick.Cancel(p.id, b)
+				delete(p.reqs, b)
+				p.cancelled[b] = now
+			}
+		}
+	}
 }
 
 // Reader reads one file of a torrent as it downloads. It implements

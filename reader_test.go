@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -187,4 +188,68 @@ func TestReaderContext(t *testing.T) {
 	if _, err := r.ReadAtContext(context.Background(), make([]byte, 1), 0); !errors.Is(err, ErrReaderClosed) {
 		t.Fatalf("ReadAt after Close: %v", err)
 	}
+}
+
+// TestReaderSeekJumpsQueue: a read far from what is downloading does not
+// wait behind the seconds of requests already queued at the peer: the bytes
+// the peer sends before it are few, not a whole pipeline.
+func TestReaderSeekJumpsQueue(t *testing.T) {
+	dir := t.TempDir()
+	src := makeData(t, filepath.Join(dir, "seed"), "big", 8<<20)
+	mi := makeTorrent(t, src, 64<<10)
+	seeder := newTestClient(t, Config{})
+	st, err := seeder.AddTorrent(mi, &TorrentOptions{Dir: filepath.Join(dir, "seed"), MaxUploadRate: 1 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitSeeding(t, st, 10*time.Second)
+	c := newTestClient(t, Config{})
+	tor, err := c.AddTorrent(mi, &TorrentOptions{Dir: filepath.Join(dir, "leech"), Peers: []netip.AddrPort{loopback(seeder.Port())}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Let the pipeline grow to its steady size (about 3 s at 1 MiB/s).
+	deadline := time.Now().Add(30 * time.Second)
+	for tor.Downloaded() < 2<<20 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	// A piece neither here nor asked for yet.
+	target := -1
+	tor.call(func() {
+		busy := tor.pick.InProgress()
+		for i := tor.pick.NumPieces() - 1; i >= 0 && target < 0; i-- {
+			if !tor.pick.Have(i) && !slices.Contains(busy, i) {
+				target = i
+			}
+		}
+	})
+	if target < 0 {
+		t.Fatal("every piece is here or in progress")
+	}
+	r, err := tor.NewReader(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	want, _ := os.ReadFile(filepath.Join(src, "a.dat"))
+	buf := make([]byte, 1000)
+	off := int64(target)*(64<<10) + 5000
+	before := st.Uploaded() // what the seed sends, blocks we cancelled included
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := r.ReadAtContext(ctx, buf, off); err != nil {
+		t.Fatal(err)
+	}
+	waited := st.Uploaded() - before
+	if !bytes.Equal(buf, want[off:off+1000]) {
+		t.Fatal("wrong bytes")
+	}
+	t.Logf("piece %d: %d KiB arrived before it was served", target, waited>>10)
+	if waited > 512<<10 {
+		t.Errorf("%d KiB arrived before the piece the reader waited for: it queued behind the pipeline", waited>>10)
+	}
+	// The cancelled requests are asked again: the rest completes.
+	st.SetRateLimits(0, 0)
+	waitComplete(t, tor, 30*time.Second)
+	sameTree(t, src, filepath.Join(dir, "leech", "big"))
 }

@@ -28,6 +28,9 @@ func (p *Picker) Pick(pe *Peer, n int, dst []Block) []Block {
 		}
 		return dst
 	}
+	// Unstarted pieces of a higher priority than any piece in progress come
+	// first (a streaming reader's next pieces, a file just raised).
+	dst = p.takeAbovePartials(pe, limit, dst)
 	// Pieces in progress first.
 	for _, pp := range p.plist {
 		if len(dst) >= limit {
@@ -178,4 +181,38 @@ func (p *Picker) rarestSparse(pe *Peer) int {
 		}
 	}
 	return best
+}
+
+// takeAbovePartials starts the peer's unstarted pieces whose priority is
+// higher than that of every piece in progress it could serve, highest
+// first. With no such partial piece the regular order does this already, so
+// it does nothing, and it costs nothing while all wanted pieces share one
+// priority.
+func (p *Picker) takeAbovePartials(pe *Peer, limit int, dst []Block) []Block {
+	if len(p.levels) < 2 || p.unstarted == 0 {
+		return dst
+	}
+	floor := 0
+	for _, pp := range p.plist { // by priority, highest first
+		if pp.free > 0 && p.prio[pp.piece] > 0 && pe.has(pp.piece) {
+			floor = p.prio[pp.piece]
+			break
+		}
+	}
+	if floor == 0 || floor >= p.levels[0] {
+		return dst
+	}
+	for _, l := range p.levels {
+		if l <= floor {
+			break
+		}
+		for k := 0; k < len(p.orders[l].pieces) && len(dst) < limit; k++ {
+			i := int(p.orders[l].pieces[k])
+			if _, ok := p.partial[i]; ok || !pe.has(i) {
+				continue
+			}
+			dst = p.take(p.start(i), pe.ID, limit, dst, false)
+		}
+	}
+	return dst
 }

@@ -160,6 +160,32 @@ func TestPriorities(t *testing.T) {
 	check(t, p)
 }
 
+// TestHigherBeforePartial: an unstarted piece raised above the pieces in
+// progress is picked before they are finished.
+func TestHigherBeforePartial(t *testing.T) {
+	p := newTest(10)
+	seed := &Peer{ID: 1, Seed: true}
+	first := p.Pick(seed, 1, nil)
+	p.Cancel(1, first[0]) // piece first[0].Piece is in progress, all free
+	urgent := (first[0].Piece + 5) % 10
+	p.SetPriorities(func(i int) int {
+		if i == urgent {
+			return 9
+		}
+		return 1
+	})
+	got := p.Pick(seed, 4, nil)
+	for _, b := range got {
+		if b.Piece != urgent {
+			t.Fatalf("picked %v; want the 4 blocks of piece %d before piece %d in progress", got, urgent, first[0].Piece)
+		}
+	}
+	if got := p.Pick(seed, 1, nil); got[0].Piece != first[0].Piece {
+		t.Fatalf("then %v; want piece %d in progress", got, first[0].Piece)
+	}
+	check(t, p)
+}
+
 func TestChokedAllowedFast(t *testing.T) {
 	p := newTest(10)
 	pe := &Peer{ID: 1, Seed: true, Choking: true, AllowedFast: []int{6, 99, -1}}
