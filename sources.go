@@ -301,7 +301,6 @@ func (t *Torrent) wireConfig() *wire.Config {
 		ClientVersion:   "bt/0.1",
 		ListenPort:      t.client.Port(),
 		DHT:             t.useDHT(),
-		ReadBufferSize:  256 << 10,
 		Logger:          t.log,
 	}
 	if m := t.meta.Load(); m != nil {
