@@ -177,3 +177,56 @@ func TestTruncatedUnderSeed(t *testing.T) {
 		t.Fatalf("the seed stopped: %v", err)
 	}
 }
+
+// TestDeletedUnderSeed: a file deleted under a seed is found by a recheck;
+// its pieces are marked missing, the torrent keeps going (not an error),
+// and a leecher gets only the pieces that are still there.
+func TestDeletedUnderSeed(t *testing.T) {
+	dir := t.TempDir()
+	src := makeData(t, filepath.Join(dir, "seed"), "data", 256<<10, 256<<10)
+	mi := makeTorrent(t, src, 64<<10)
+	seedLog := newFaultLog()
+	seed := newTestClient(t, Config{})
+	st, err := seed.AddTorrent(mi, &TorrentOptions{Dir: filepath.Join(dir, "seed"), OnEvent: seedLog.add})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitSeeding(t, st, 10*time.Second)
+	if err := os.Remove(filepath.Join(src, "a.dat")); err != nil { // pieces 0-3
+		t.Fatal(err)
+	}
+	before := seedLog.count(EventCheckDone)
+	if err := st.HashCheck(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for seedLog.count(EventCheckDone) == before {
+		if time.Now().After(deadline) {
+			t.Fatal("recheck did not finish")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	waitPieces(t, st, 4, 10*time.Second)
+	for i := range 4 {
+		if st.Bitfield().Has(i) {
+			t.Fatalf("piece %d of the deleted file still marked verified", i)
+		}
+	}
+	if n := seedLog.count(EventHashFail); n != 4 {
+		t.Errorf("%d hash fails reported, want the 4 pieces of the deleted file", n)
+	}
+	if err := st.Err(); err != nil {
+		t.Fatalf("a deleted file stopped the seed: %v", err)
+	}
+	leechLog := newFaultLog()
+	c := newTestClient(t, Config{})
+	lt, err := c.AddTorrent(mi, &TorrentOptions{Dir: filepath.Join(dir, "leech"), OnEvent: leechLog.add,
+		Peers: []netip.AddrPort{loopback(seed.Port())}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitPieces(t, lt, 4, 30*time.Second)
+	if n := leechLog.count(EventHashFail); n != 0 || lt.Bitfield().Has(0) {
+		t.Fatalf("leecher: %d hash fails, piece 0: %v", n, lt.Bitfield().Has(0))
+	}
+}
