@@ -144,3 +144,21 @@ func TestTwoSeeds(t *testing.T) {
 		t.Errorf("both seeds should be used: libtorrent sent %d bytes, bt %d", fromLT, fromBT)
 	}
 }
+
+// TestLibtorrentDialsBt: a libtorrent seed connects to a bt leecher that
+// knows no peers; bt accepts the incoming connection and downloads.
+func TestLibtorrentDialsBt(t *testing.T) {
+	peertest.RequireLibtorrent(t)
+	dir := t.TempDir()
+	src, mi, file, ih := ltTorrent(t, dir, true, 120_000, 64_000)
+	lt := peertest.StartLibtorrent(t, nil)
+	lt.AddTorrent(t, peertest.AddTorrent{TorrentFile: file, SavePath: filepath.Join(dir, "seed"), SeedMode: true})
+	c := newTestClient(t, Config{})
+	tor, err := c.AddTorrent(mi, &TorrentOptions{Dir: filepath.Join(dir, "leech")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lt.ConnectPeer(t, ih, loopback(c.Port()).String())
+	waitComplete(t, tor, 60*time.Second)
+	peertest.SameFiles(t, src, filepath.Join(dir, "leech", "tree"))
+}
