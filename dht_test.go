@@ -105,3 +105,32 @@ func TestDHTStateFile(t *testing.T) {
 	c2 := newTestClient(t, Config{DHT: true, StateDir: state}) // no bootstrap this time
 	waitFor(t, 10*time.Second, "the saved node back in the table", func() bool { return hasDHTNode(c2.DHT(), router.Addr()) })
 }
+
+// TestDHTMagnetIPv6: the same over ::1 (BEP 32): the nodes and the peers
+// are IPv6 addresses.
+func TestDHTMagnetIPv6(t *testing.T) {
+	router, err := dht.New(dht.Config{Addr: "[::1]:0"})
+	if err != nil {
+		t.Skipf("no IPv6 loopback: %v", err)
+	}
+	defer router.Close()
+	boot := []string{router.Addr().String()}
+	dir := t.TempDir()
+	src, mi := trackerTorrent(t, dir, false)
+	seeder := newTestClient(t, Config{ListenAddr: "[::1]:0", DHT: true, DHTBootstrap: boot})
+	st, err := seeder.AddTorrent(mi, &TorrentOptions{Dir: filepath.Join(dir, "seed")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitSeeding(t, st, 10*time.Second)
+	c := newTestClient(t, Config{ListenAddr: "[::1]:0", DHT: true, DHTBootstrap: boot})
+	tor, err := c.AddMagnet(mi.Magnet().String(), &TorrentOptions{Dir: filepath.Join(dir, "leech")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitComplete(t, tor, 20*time.Second)
+	sameTree(t, src, filepath.Join(dir, "leech", "tree"))
+	if s := c.DHT().Stats(); s.Nodes6 == 0 {
+		t.Errorf("no IPv6 node in the table: %+v", s)
+	}
+}

@@ -203,3 +203,44 @@ func TestMagnetTrackers(t *testing.T) {
 		t.Errorf("a magnet's two trackers make %d tiers: %+v", len(rep), rep)
 	}
 }
+
+// TestTrackersIPv6: a seed and a leecher on ::1 find each other through
+// our tracker's HTTP and UDP endpoints on ::1 (BEP 7 peers6, BEP 15 over
+// IPv6).
+func TestTrackersIPv6(t *testing.T) {
+	for _, proto := range []string{"http", "udp"} {
+		t.Run(proto, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			srv := server.New(server.Config{})
+			addrs := make(chan [2]net.Addr, 1)
+			done := make(chan error, 1)
+			go func() {
+				done <- srv.ListenAndServe(ctx, "[::1]:0", "[::1]:0", func(h, u net.Addr) { addrs <- [2]net.Addr{h, u} })
+			}()
+			var a [2]net.Addr
+			select {
+			case a = <-addrs:
+			case err := <-done:
+				cancel()
+				t.Skipf("no IPv6 loopback: %v", err)
+			}
+			defer func() { cancel(); <-done }()
+			url := "http://" + a[0].String() + "/announce"
+			if proto == "udp" {
+				url = "udp://" + a[1].String()
+			}
+			dir := t.TempDir()
+			src, mi := trackerTorrent(t, dir, false, []string{url})
+			seeder := newTestClient(t, Config{ListenAddr: "[::1]:0"})
+			st, _ := seeder.AddTorrent(mi, &TorrentOptions{Dir: filepath.Join(dir, "seed")})
+			waitFor(t, 10*time.Second, "the seed's announce", func() bool { return announced(st, 1) })
+			c := newTestClient(t, Config{ListenAddr: "[::1]:0"})
+			tor, err := c.AddTorrent(mi, &TorrentOptions{Dir: filepath.Join(dir, "leech")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			waitComplete(t, tor, 20*time.Second)
+			sameTree(t, src, filepath.Join(dir, "leech", "tree"))
+		})
+	}
+}
