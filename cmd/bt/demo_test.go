@@ -13,6 +13,7 @@ import (
 func TestDemoCommand(t *testing.T) {
 	tmp := t.TempDir()
 	t.Setenv("TMPDIR", tmp)
+	forgetContext("demo")
 	if code := run([]string{"demo", "--size", "4MiB"}); code != 0 {
 		t.Fatalf("bt demo --size 4MiB exited %d", code)
 	}
@@ -42,6 +43,18 @@ func TestDemoOutput(t *testing.T) {
 	for _, bad := range []*demoFlags{{size: "lots", leechers: 2, maxUp: "0"}, {size: "1M", leechers: 0, maxUp: "0"}} {
 		if err := runDemo(ctx, &out, bad); err == nil {
 			t.Errorf("runDemo(%+v) accepted bad flags", *bad)
+		}
+	}
+}
+
+// forgetContext clears the context cobra keeps in a subcommand after its
+// first execution (it would hand an earlier, cancelled context to the next
+// in-process run).
+func forgetContext(name string) {
+	for _, c := range rootCmd.Commands() {
+		if c.Name() == name {
+			//lint:ignore SA1012 nil is what cobra checks for before taking the new context
+			c.SetContext(nil)
 		}
 	}
 }

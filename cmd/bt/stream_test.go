@@ -44,6 +44,7 @@ func TestCatCommand(t *testing.T) {
 	// Through the command line, by index, into a directory of ours: only
 	// that file is created.
 	dir := t.TempDir()
+	forgetContext("cat")
 	got, err := execute(t, ctx, "cat", "--dir", dir, "--peer", fixturePeer(port), file, "1")
 	if err != nil {
 		t.Fatalf("bt cat: %v", err)
