@@ -129,10 +129,24 @@ func (r *trackerReport) update(tor *bt.Torrent) {
 		if len(s.URLs) > 1 {
 			name = "tier " + strings.Join(s.URLs, ", ")
 		}
-		if msg == "" {
+		switch {
+		case msg == "":
 			fmt.Fprintf(r.w, "tracker %s: working again (%d seeds, %d leechers)\n", name, max(s.Complete, 0), max(s.Incomplete, 0))
-		} else {
-			fmt.Fprintf(r.w, "tracker %s: %s (%d failures in a row; retrying)\n", name, msg, s.Failures)
+		case s.Failures == 1:
+			fmt.Fprintf(r.w, "tracker %s: %s\n", name, shortTrackerError(msg, s.URLs))
+		default:
+			fmt.Fprintf(r.w, "tracker %s: %s (%d failures in a row)\n", name, shortTrackerError(msg, s.URLs), s.Failures)
 		}
 	}
+}
+
+// shortTrackerError drops what the line already says from a tracker
+// error: the package prefix and the URL.
+func shortTrackerError(msg string, urls []string) string {
+	msg = strings.TrimPrefix(msg, "tracker: ")
+	for _, u := range urls {
+		msg = strings.Replace(msg, "request to "+u+": ", "", 1)
+		msg = strings.Replace(msg, u+": ", "", 1)
+	}
+	return msg
 }
