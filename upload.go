@@ -1,0 +1,95 @@
+package bt
+
+import (
+	"time"
+
+	"github.com/bt-go/bt/internal/choker"
+)
+
+// Uploading: who is unchoked, and answering requests.
+
+// maybeUnchoke unchokes an interested peer at once when a slot is free, so
+// transfers start without waiting for the next choke round.
+func (t *Torrent) maybeUnchoke(p *peer) {
+	if t.state != Started || !p.amChoking || !t.uploadAllowed() {
+		return
+	}
+	unchoked := 0
+	for q := range t.peers {
+		if !q.amChoking {
+			unchoked++
+		}
+	}
+	if unchoked < t.cfg.UploadSlots+1 {
+		p.amChoking = false
+		p.lastUnchoke = time.Now()
+		p.conn.Unchoke()
+	}
+}
+
+// uploadAllowed reports whether we may upload at all.
+func (t *Torrent) uploadAllowed() bool {
+	return t.state == Started && !(t.cfg.NoSeed && t.completed) && t.have.Load() != nil
+}
+
+// chokeRound runs the choker and applies its decision.
+func (t *Torrent) chokeRound(now time.Time) {
+	t.lastChoke = now
+	if t.pick == nil {
+		return
+	}
+	var ps []choker.Peer
+	list := make([]*peer, 0, len(t.peers))
+	for p := range t.peers {
+		if !p.started {
+			continue
+		}
+		list = append(list, p)
+		ps = append(ps, choker.Peer{
+			ID: len(list) - 1, Interested: p.peerInterested, Snubbed: p.snubbed,
+			DownloadRate: p.downRate.value, UploadRate: p.upRate.value,
+			Connected: p.connectedAt, Choked: p.amChoking, LastUnchoked: p.lastUnchoke,
+		})
+	}
+	unchoke := make(map[int]bool)
+	if t.uploadAllowed() {
+		t.choke.Slots = t.cfg.UploadSlots
+		for _, id := range t.choke.Round(now, ps, t.Seeding() || t.completed).Unchoke {
+			unchoke[id] = true
+		}
+	}
+	for i, p := range list {
+		switch {
+		case unchoke[i] && p.amChoking:
+			p.amChoking = false
+			p.lastUnchoke = now
+			p.conn.Unchoke()
+		case !unchoke[i] && !p.amChoking:
+			p.amChoking = true
+			p.conn.Choke()
+		}
+	}
+}
+
+// serveRequest answers a peer's request. It runs on the peer's read
+// goroutine and reads from storage there: only state published atomically
+// by the loop is consulted.
+func (t *Torrent) serveRequest(p *peer, index, begin, length int) {
+	m := t.meta.Load()
+	h := t.have.Load()
+	if !t.serving.Load() || m == nil || m.store == nil || h == nil || !h.Has(index) {
+		p.conn.Reject(index, begin, length)
+		return
+	}
+	if t.queueUpload(p, index, begin, length) {
+		return
+	}
+	buf := getBlockBuf(length)
+	defer putBlockBuf(buf)
+	if err := m.store.ReadBlock(index, int64(begin), buf); err != nil {
+		p.conn.Reject(index, begin, length)
+		t.post(func() { t.readFailed(m, index, err) })
+		return
+	}
+	p.conn.Piece(index, begin, buf)
+}
