@@ -56,7 +56,7 @@ type Store struct {
 	partSlot    int    // pool slot of the part file
 	partName    string // part file name in the download directory
 	dirty       []atomic.Bool
-	syncMu      sync.Mutex // serialises Sync: a Sync returns only after every fsync it depends on
+	syncMu      sync.Mutex  // serialises Sync: a Sync returns only after every fsync it depends on
 	wrote       atomic.Bool // any write since Open: Sync creates empty files
 	closed      atomic.Bool
 
