@@ -51,7 +51,7 @@ func run(args []string) int {
 		}
 	}()
 
-	resetFlags(rootCmd)
+	resetCommands(rootCmd)
 	rootCmd.SetArgs(args)
 	if err := rootCmd.ExecuteContext(ctx); err != nil {
 		fmt.Fprintf(os.Stderr, "bt: %v\n", err)
@@ -60,9 +60,12 @@ func run(args []string) int {
 	return 0
 }
 
-// resetFlags puts every flag of cmd and its subcommands back to its default,
-// so that run can be called more than once in one process (the tests do).
-func resetFlags(cmd *cobra.Command) {
+// resetCommands puts every flag of cmd and its subcommands back to its
+// default and forgets the context of an earlier run (cobra keeps a
+// subcommand's first context), so that run can be called more than once in
+// one process, as the tests do.
+func resetCommands(cmd *cobra.Command) {
+	cmd.SetContext(nil) //lint:ignore SA1012 cobra gives a command with no context the next execution's
 	reset := func(f *pflag.Flag) {
 		if sv, ok := f.Value.(pflag.SliceValue); ok {
 			sv.Replace(nil)
@@ -74,6 +77,6 @@ func resetFlags(cmd *cobra.Command) {
 	cmd.Flags().VisitAll(reset)
 	cmd.PersistentFlags().VisitAll(reset)
 	for _, c := range cmd.Commands() {
-		resetFlags(c)
+		resetCommands(c)
 	}
 }
