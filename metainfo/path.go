@@ -112,8 +112,11 @@ func reservedWindows(base string) bool {
 // shorten cuts e to at most n bytes on a rune boundary, keeping a short
 // extension.
 func shorten(e string, n int) string {
+	if len(e) <= n {
+		return e
+	}
 	ext := ""
-	if i := strings.LastIndexByte(e, '.'); i > 0 && len(e)-i <= 32 {
+	if i := strings.LastIndexByte(e, '.'); i > 0 && len(e)-i <= 32 && len(e)-i < n {
 		ext = e[i:]
 	}
 	stem := e[:len(e)-len(ext)]
@@ -146,7 +149,8 @@ func appendSanitized(dst, p []string, windows bool) []string {
 
 // renamed returns name with ".n" inserted before its extension:
 // "a.txt" → "a.1.txt", "a" → "a.1". The result is shortened to stay within
-// maxElement bytes.
+// maxElement bytes; when the extension is nearly all of a long name, the
+// number goes at the end of the shortened name instead.
 func renamed(name string, n int) string {
 	suffix := "." + strconv.Itoa(n)
 	stem, ext := name, ""
@@ -154,7 +158,10 @@ func renamed(name string, n int) string {
 		stem, ext = name[:i], name[i:]
 	}
 	if over := len(stem) + len(suffix) + len(ext) - maxElement; over > 0 {
-		stem = shorten(stem, max(len(stem)-over, 1))
+		if over >= len(stem) {
+			return shorten(name, maxElement-len(suffix)) + suffix
+		}
+		stem = shorten(stem, len(stem)-over)
 	}
 	return stem + suffix + ext
 }

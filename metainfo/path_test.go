@@ -1,8 +1,10 @@
 package metainfo
 
 import (
+	"fmt"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func TestSanitizeElement(t *testing.T) {
@@ -130,5 +132,52 @@ func TestRenamedLong(t *testing.T) {
 	long := strings.Repeat("x", maxElement-4) + ".txt"
 	if r := renamed(long, 12); len(r) != maxElement || !strings.HasSuffix(r, "x.12.txt") {
 		t.Fatalf("renamed to %q (%d bytes)", r, len(r))
+	}
+}
+
+// TestRenamedLongExtension: a long name whose extension is nearly all of it
+// (a one-byte stem, or a stem with a dot of its own) is renamed within
+// maxElement bytes without panicking.
+func TestRenamedLongExtension(t *testing.T) {
+	for _, name := range []string{
+		"a." + strings.Repeat("x", maxElement-2),
+		"ab." + strings.Repeat("x", maxElement-3),
+		"a.bcdefg." + strings.Repeat("x", maxElement-9),
+		"é." + strings.Repeat("é", (maxElement-3)/2),
+	} {
+		for _, n := range []int{1, 9, 10, 12345} {
+			r := renamed(name, n)
+			if len(r) > maxElement || r == name || !strings.Contains(r, fmt.Sprintf(".%d", n)) || !utf8.ValidString(r) {
+				t.Errorf("renamed(%d-byte %.8q..., %d) = %.8q... (%d bytes)", len(name), name, n, r, len(r))
+			}
+		}
+	}
+	for _, tt := range []struct {
+		in   string
+		n    int
+		want string
+	}{
+		{"abc", 3, "abc"},
+		{"abcdef.txt", 5, "a.txt"},
+		{"ab.cdefg", 4, "ab.c"},
+	} {
+		if got := shorten(tt.in, tt.n); got != tt.want {
+			t.Errorf("shorten(%q, %d) = %q, want %q", tt.in, tt.n, got, tt.want)
+		}
+	}
+}
+
+// TestDuplicateLongNames: two files with the same 255-byte name made
+// mostly of extension load, and the second is renamed.
+func TestDuplicateLongNames(t *testing.T) {
+	name := "a." + strings.Repeat("x", maxElement-2)
+	m, err := Parse(torrent(t, multiInfo(map[string]any{"path": []any{name}}, map[string]any{"path": []any{name}}), nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := m.Info.Layout()
+	p0, p1 := l.Files[0].Path[1], l.Files[1].Path[1]
+	if p0 != name || p1 == name || len(p1) > maxElement {
+		t.Errorf("paths %.8q... and %.8q... (%d bytes)", p0, p1, len(p1))
 	}
 }
