@@ -13,6 +13,7 @@ import json
 import os
 import sys
 import threading
+import time
 import traceback
 
 import libtorrent as lt
@@ -79,8 +80,14 @@ class Driver:
         self.done = False
 
     def alerts_loop(self):
+        # Poll rather than block in wait_for_alert: the binding turns the
+        # alert pointer wait_for_alert returns into a Python object while
+        # libtorrent's network thread may be posting (and moving) alerts,
+        # which crashed the interpreter now and then. Alerts returned by
+        # pop_alerts stay valid until the next pop_alerts, which only this
+        # thread calls.
         while not self.done:
-            self.ses.wait_for_alert(200)
+            time.sleep(0.02)
             for a in self.ses.pop_alerts():
                 rec = {"type": type(a).__name__, "message": a.message()}
                 h = getattr(a, "handle", None)
