@@ -127,23 +127,13 @@ func newMapDecoder(t reflect.Type) decodeFunc {
 		kv := reflect.New(kt).Elem()
 		ev := reflect.New(et).Elem()
 		var prev []byte
-		for i := 0; ; i++ {
-			if d.off >= len(d.data) {
-				return d.eof()
-			}
-			if d.data[d.off] == 'e' {
-				break
-			}
-			keyOff := d.off
-			key, err := d.key()
+		for {
+			key, done, err := d.nextKey(&prev)
 			if err != nil {
 				return err
 			}
-			if d.strict {
-				if err := d.checkKeyOrder(prev, key, i > 0, keyOff); err != nil {
-					return err
-				}
-				prev = key
+			if done {
+				break
 			}
 			ev.SetZero()
 			if err := elem(d, ev); err != nil {
@@ -220,23 +210,13 @@ func (sd *structDecoder) decode(d *decodeState, v reflect.Value) error {
 	}
 	var prev []byte
 	hint := 0
-	for i := 0; ; i++ {
-		if d.off >= len(d.data) {
-			return d.eof()
-		}
-		if d.data[d.off] == 'e' {
-			break
-		}
-		keyOff := d.off
-		key, err := d.key()
+	for {
+		key, done, err := d.nextKey(&prev)
 		if err != nil {
 			return err
 		}
-		if d.strict {
-			if err := d.checkKeyOrder(prev, key, i > 0, keyOff); err != nil {
-				return err
-			}
-			prev = key
+		if done {
+			break
 		}
 		fi := sd.lookup(key, hint)
 		if fi < 0 {
@@ -326,23 +306,13 @@ func (d *decodeState) decodeAny() (any, error) {
 		d.off++
 		m := map[string]any{}
 		var prev []byte
-		for i := 0; ; i++ {
-			if d.off >= len(d.data) {
-				return nil, d.eof()
-			}
-			if d.data[d.off] == 'e' {
-				break
-			}
-			keyOff := d.off
-			key, err := d.key()
+		for {
+			key, done, err := d.nextKey(&prev)
 			if err != nil {
 				return nil, err
 			}
-			if d.strict {
-				if err := d.checkKeyOrder(prev, key, i > 0, keyOff); err != nil {
-					return nil, err
-				}
-				prev = key
+			if done {
+				break
 			}
 			x, err := d.decodeAny()
 			if err != nil {

@@ -89,23 +89,13 @@ func newFastMapDecoder[V any](read func(d *decodeState) (V, bool, error)) decode
 		}
 		m := *p
 		var prev []byte
-		for i := 0; ; i++ {
-			if d.off >= len(d.data) {
-				return d.eof()
-			}
-			if d.data[d.off] == 'e' {
-				break
-			}
-			keyOff := d.off
-			key, err := d.key()
+		for {
+			key, done, err := d.nextKey(&prev)
 			if err != nil {
 				return err
 			}
-			if d.strict {
-				if err := d.checkKeyOrder(prev, key, i > 0, keyOff); err != nil {
-					return err
-				}
-				prev = key
+			if done {
+				break
 			}
 			x, ok, err := read(d)
 			if err != nil {

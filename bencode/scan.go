@@ -216,27 +216,15 @@ func (d *decodeState) skip() error {
 		}
 		d.off++
 		var prev []byte
-		havePrev := false
 		for {
-			if d.off >= len(d.data) {
-				return d.eof()
-			}
-			c := d.data[d.off]
-			if c == 'e' {
-				d.off++
-				d.depth--
-				return nil
-			}
-			keyOff := d.off
-			key, err := d.key()
+			_, done, err := d.nextKey(&prev)
 			if err != nil {
 				return err
 			}
-			if d.strict {
-				if err := d.checkKeyOrder(prev, key, havePrev, keyOff); err != nil {
-					return err
-				}
-				prev, havePrev = key, true
+			if done {
+				d.off++
+				d.depth--
+				return nil
 			}
 			if err := d.skip(); err != nil {
 				return err
@@ -245,6 +233,31 @@ func (d *decodeState) skip() error {
 	default:
 		return d.badValueStart()
 	}
+}
+
+// nextKey reads the next key of a dict whose 'd' has been consumed, or
+// reports done at its closing 'e' (left for the caller to consume). In
+// strict mode it checks that the key sorts after *prev, the previous key of
+// the dict (nil before the first), and records it there.
+func (d *decodeState) nextKey(prev *[]byte) (key []byte, done bool, err error) {
+	if d.off >= len(d.data) {
+		return nil, false, d.eof()
+	}
+	if d.data[d.off] == 'e' {
+		return nil, true, nil
+	}
+	keyOff := d.off
+	key, err = d.key()
+	if err != nil {
+		return nil, false, err
+	}
+	if d.strict {
+		if err := d.checkKeyOrder(*prev, key, *prev != nil, keyOff); err != nil {
+			return nil, false, err
+		}
+		*prev = key
+	}
+	return key, false, nil
 }
 
 // key reads a dict key at d.off, which must be a byte string, and checks
