@@ -69,11 +69,10 @@
 //   - decoders and encoders are built once per Go type and cached; struct
 //     fields are kept sorted, so the usual sorted input matches them in
 //     order without searching;
-//   - strings, short byte strings, string lists (file paths), and the
-//     integers and strings boxed into interfaces are carved from a few
-//     chunks per call instead of being allocated one by one; a chunk stays
-//     alive while any value carved from it does, and chunks are bounded in
-//     size;
+//   - strings, short byte strings and string lists (file paths) are
+//     carved from a few chunks per call instead of being allocated one by
+//     one; a chunk stays alive while any value carved from it does, and
+//     chunks are bounded in size;
 //   - typed lists are gathered in a pooled scratch slice and allocated once
 //     at their final size;
 //   - integer, string, []byte and []string struct fields, and maps from
