@@ -15,6 +15,7 @@ type SyntaxError struct {
 	truncated bool
 }
 
+// Error returns the message with its offset.
 func (e *SyntaxError) Error() string {
 	return "bencode: " + e.Msg + " at offset " + strconv.FormatInt(e.Offset, 10)
 }
@@ -48,6 +49,7 @@ func (e *UnmarshalTypeError) addField(key string) {
 	}
 }
 
+// Error names the value, the Go type and field, and the offset.
 func (e *UnmarshalTypeError) Error() string {
 	s := "bencode: cannot unmarshal " + e.Value + " into Go "
 	if e.Field != "" {
@@ -59,9 +61,10 @@ func (e *UnmarshalTypeError) Error() string {
 // An InvalidUnmarshalError describes an invalid argument passed to Unmarshal:
 // it must be a non-nil pointer.
 type InvalidUnmarshalError struct {
-	Type reflect.Type
+	Type reflect.Type // the argument's type; nil for a nil interface
 }
 
+// Error says what was wrong with the argument.
 func (e *InvalidUnmarshalError) Error() string {
 	if e.Type == nil {
 		return "bencode: Unmarshal(nil)"
@@ -76,9 +79,10 @@ func (e *InvalidUnmarshalError) Error() string {
 // no bencode form (floats, complex numbers, channels, functions, maps with
 // non-string keys).
 type UnsupportedTypeError struct {
-	Type reflect.Type
+	Type reflect.Type // the type with no bencode form
 }
 
+// Error names the unsupported type.
 func (e *UnsupportedTypeError) Error() string {
 	return "bencode: unsupported type: " + e.Type.String()
 }
@@ -87,10 +91,11 @@ func (e *UnsupportedTypeError) Error() string {
 // encode, such as a nil pointer at the top level or a structure nested too
 // deeply (which is how a pointer cycle shows).
 type UnsupportedValueError struct {
-	Value reflect.Value
-	Str   string
+	Value reflect.Value // the value that could not be encoded
+	Str   string        // why, for the message
 }
 
+// Error says why the value could not be encoded.
 func (e *UnsupportedValueError) Error() string {
 	return "bencode: unsupported value: " + e.Str
 }
@@ -98,10 +103,11 @@ func (e *UnsupportedValueError) Error() string {
 // A MarshalerError wraps an error returned by a type's MarshalBencode
 // method, or reports that the method returned invalid bencode.
 type MarshalerError struct {
-	Type reflect.Type
-	Err  error
+	Type reflect.Type // the type whose MarshalBencode failed
+	Err  error        // what went wrong
 }
 
+// Error names the type and the underlying error.
 func (e *MarshalerError) Error() string {
 	return "bencode: error calling MarshalBencode for type " + e.Type.String() + ": " + e.Err.Error()
 }

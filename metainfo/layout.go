@@ -10,10 +10,10 @@ import (
 // in torrent order, laid end to end, cut into pieces of PieceLength bytes
 // (the last one may be shorter). A Layout is read-only once made.
 type Layout struct {
-	PieceLength int64
-	TotalLength int64
-	NumPieces   int
-	Files       []FileEntry
+	PieceLength int64       // bytes in each piece but the last
+	TotalLength int64       // bytes in the torrent, pad files included
+	NumPieces   int         // number of pieces
+	Files       []FileEntry // every file in torrent order, pad files and symlinks included
 }
 
 // FileEntry is one file of a Layout.
@@ -44,7 +44,7 @@ type FileEntry struct {
 type Span struct {
 	File   int   // index in Layout.Files
 	Offset int64 // offset in that file
-	Length int64
+	Length int64 // bytes of that file in the piece
 }
 
 // PieceSize returns the size of piece i: PieceLength except for a shorter

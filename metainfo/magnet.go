@@ -52,7 +52,9 @@ type Magnet struct {
 }
 
 // IndexRange is an inclusive range of file indices.
-type IndexRange struct{ First, Last int }
+type IndexRange struct {
+	First, Last int // the first and last index, both included
+}
 
 // ParseMagnet parses a magnet link. It needs an xt=urn:btih: parameter with
 // a 40-digit hex or 32-character base32 hash; a link carrying only a v2

@@ -35,8 +35,8 @@ func (t MsgType) String() string {
 
 // Message is one ut_metadata message.
 type Message struct {
-	Type  MsgType
-	Piece int
+	Type  MsgType // request, data or reject (or another, to be ignored)
+	Piece int     // the metadata piece, counted from 0
 	// TotalSize is the size of the whole metadata, in data messages.
 	TotalSize int64
 	// Data is the piece's bytes, in data messages. After ParseMessage it

@@ -55,16 +55,16 @@ func (f Flags) String() string {
 
 // Peer is one entry of an added list: an address and its flags.
 type Peer struct {
-	Addr  netip.AddrPort
-	Flags Flags
+	Addr  netip.AddrPort // the peer's listening address
+	Flags Flags          // what the sender knows of it
 }
 
 // Message is the content of one ut_pex message. IPv4 and IPv6 peers share
 // the lists; the encoding splits them into "added"/"added6" and
 // "dropped"/"dropped6".
 type Message struct {
-	Added   []Peer
-	Dropped []netip.AddrPort
+	Added   []Peer           // peers the sender connected to since its last message
+	Dropped []netip.AddrPort // peers it announced before and is no longer connected to
 }
 
 // Limits applied when parsing and building messages.
