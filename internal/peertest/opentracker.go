@@ -1,8 +1,12 @@
 package peertest
 
 import (
+	"encoding/hex"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -58,7 +62,42 @@ func StartOpentracker(t testing.TB, infoHashesHex ...string) (announceHTTP, anno
 		b, _ := os.ReadFile(logf.Name())
 		return string(b)
 	})
-	return fmt.Sprintf("http://%s/announce", addr), fmt.Sprintf("udp://%s/announce", addr)
+	announce := fmt.Sprintf("http://%s/announce", addr)
+	if len(infoHashesHex) > 0 {
+		waitWhitelisted(t, announce, infoHashesHex[0])
+	}
+	return announce, fmt.Sprintf("udp://%s/announce", addr)
+}
+
+// waitWhitelisted polls until opentracker accepts an announce for the info
+// hash: it listens before it has read its whitelist, and until then refuses
+// every torrent as not authorized. The probe announces "stopped", so it
+// leaves no peer behind.
+func waitWhitelisted(t testing.TB, announce, ihHex string) {
+	t.Helper()
+	ih, err := hex.DecodeString(ihHex)
+	if err != nil || len(ih) != 20 {
+		t.Fatalf("peertest: info hash %q is not 40 hex digits", ihHex)
+	}
+	q := "?info_hash=" + url.QueryEscape(string(ih)) + "&peer_id=" + url.QueryEscape("-PT0000-readinessprb") +
+		"&port=1&uploaded=0&downloaded=0&left=0&compact=1&event=stopped"
+	client := &http.Client{Timeout: 2 * time.Second}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp, err := client.Get(announce + q)
+		var body []byte
+		if err == nil {
+			body, _ = io.ReadAll(io.LimitReader(resp.Body, 1<<16))
+			resp.Body.Close()
+			if !strings.Contains(string(body), "failure reason") {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("peertest: opentracker still refuses %s after 10s: %v %q", ihHex, err, body)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // waitListening polls until a TCP connection to addr succeeds.
