@@ -23,12 +23,16 @@ func measureRate(counter func() int64, warmup, span time.Duration) float64 {
 	return float64(b-a) / t1.Sub(t0).Seconds()
 }
 
-// checkRate fails unless got is within ±25 % of want; it logs the error.
+// checkRate logs how close got came to the limit want, and fails if the
+// limit was exceeded by more than 25 % or the transfer was all but starved
+// (under 10 % of the limit: a stuck limiter). Falling short of the limit by
+// less is no failure: a loaded machine (CI runs many tests at once) may not
+// reach it, and that says nothing about whether the limit holds.
 func checkRate(t *testing.T, what string, want int64, got float64) {
 	t.Helper()
 	dev := (got - float64(want)) / float64(want)
 	t.Logf("%s: limit %s/s, achieved %s/s (%+.1f%%)", what, kib(float64(want)), kib(got), 100*dev)
-	if dev < -0.25 || dev > 0.25 {
+	if dev > 0.25 || got < 0.1*float64(want) {
 		t.Errorf("%s: achieved %.0f B/s, limit %d B/s: off by %+.0f%%", what, got, want, 100*dev)
 	}
 }
