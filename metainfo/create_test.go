@@ -156,7 +156,7 @@ func TestCreateErrors(t *testing.T) {
 	withFifo := filepath.Join(dir, "fifo")
 	writeFile(t, filepath.Join(withFifo, "a"), []byte("x"))
 	if err := syscall.Mkfifo(filepath.Join(withFifo, "pipe"), 0o644); err != nil {
-		t.Skip("no fifo:", err)
+		t.Fatal("mkfifo:", err)
 	}
 	withLink := filepath.Join(dir, "link")
 	writeFile(t, filepath.Join(withLink, "a"), []byte("x"))
