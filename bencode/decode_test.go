@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -475,13 +476,21 @@ func TestClaimedLengthNotTrusted(t *testing.T) {
 	var v struct {
 		Info [][]byte `bencode:"info"`
 	}
-	allocs := testing.AllocsPerRun(10, func() {
+	decode := func() {
 		if err := Unmarshal(data, &v); !errors.Is(err, io.ErrUnexpectedEOF) {
 			t.Fatalf("err = %v", err)
 		}
-	})
+	}
+	allocs := testing.AllocsPerRun(10, decode)
 	if allocs > 5 {
 		t.Errorf("%v allocations for a rejected input", allocs)
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	decode()
+	runtime.ReadMemStats(&after)
+	if n := after.TotalAlloc - before.TotalAlloc; n > 64<<10 {
+		t.Errorf("%d bytes allocated for a rejected %d-byte input", n, len(data))
 	}
 }
 

@@ -3,6 +3,7 @@ package metainfo
 import (
 	"crypto/sha1"
 	"errors"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -251,5 +252,37 @@ func TestSymlinkAndPad(t *testing.T) {
 	}
 	if got := strings.Join(l.Files[2].Path, "/"); got != "dir/.pad/12" {
 		t.Fatalf("pad without path is at %q", got)
+	}
+}
+
+// allocated returns the bytes f allocates.
+func allocated(f func()) uint64 {
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	f()
+	runtime.ReadMemStats(&after)
+	return after.TotalAlloc - before.TotalAlloc
+}
+
+// TestHostileSizesBoundedMemory: sizes and counts the input claims (a
+// length of 2^62 in 1-byte pieces, a pieces string of a gigabyte, a file
+// list of 2^62-byte files) cost memory in proportion to the input, not to
+// the claim.
+func TestHostileSizesBoundedMemory(t *testing.T) {
+	huge := int64(1) << 62
+	for name, data := range map[string][]byte{
+		"2^62 one-byte pieces": torrent(t, map[string]any{"name": "a", "length": huge, "piece length": int64(1), "pieces": ""}, nil),
+		"claimed pieces":       []byte("d4:infod6:lengthi5e4:name1:a12:piece lengthi16384e6:pieces999999999:abcee"),
+		"huge files": torrent(t, map[string]any{"name": "d", "piece length": int64(16), "pieces": strings.Repeat("x", 20),
+			"files": []any{map[string]any{"path": []any{"a"}, "length": huge}, map[string]any{"path": []any{"b"}, "length": huge}}}, nil),
+	} {
+		n := allocated(func() {
+			if _, err := Parse(data); err == nil {
+				t.Errorf("%s: accepted", name)
+			}
+		})
+		if limit := 64*uint64(len(data)) + 64<<10; n > limit {
+			t.Errorf("%s: %d bytes allocated for %d bytes of input (limit %d)", name, n, len(data), limit)
+		}
 	}
 }
