@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -15,9 +16,25 @@ import (
 )
 
 // publicDHTBootstrap is where the DHT is joined when no --dht-bootstrap is
-// given. The command's tests set it to nothing: they never reach the
-// Internet.
-var publicDHTBootstrap = bt.DefaultDHTBootstrap
+// given: the public routers, or the comma-separated HOST:PORT list in the
+// environment variable BT_DHT_BOOTSTRAP when it is set (set and empty: no
+// bootstrap node at all). The command's tests set it empty, so neither they
+// nor the bt processes they start ever reach beyond loopback.
+var publicDHTBootstrap = defaultDHTBootstrap()
+
+func defaultDHTBootstrap() []string {
+	env, ok := os.LookupEnv("BT_DHT_BOOTSTRAP")
+	if !ok {
+		return bt.DefaultDHTBootstrap
+	}
+	var nodes []string
+	for _, n := range strings.Split(env, ",") {
+		if n = strings.TrimSpace(n); n != "" {
+			nodes = append(nodes, n)
+		}
+	}
+	return nodes
+}
 
 // discoveryFlags are the peer-discovery flags of download and seed.
 type discoveryFlags struct {
@@ -29,7 +46,7 @@ type discoveryFlags struct {
 func (f *discoveryFlags) register(cmd *cobra.Command) {
 	cmd.Flags().BoolVar(&f.noDHT, "no-dht", false, "do not use the DHT to find peers")
 	cmd.Flags().StringArrayVar(&f.bootstrap, "dht-bootstrap", nil,
-		"join the DHT through the node at HOST:PORT (repeatable; default: the public routers)")
+		"join the DHT through the node at HOST:PORT (repeatable; default: the public routers, or $BT_DHT_BOOTSTRAP)")
 	cmd.Flags().StringArrayVar(&f.trackers, "tracker", nil,
 		"also announce to the tracker at URL (http, https or udp; repeatable; not for private torrents)")
 }

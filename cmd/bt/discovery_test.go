@@ -19,7 +19,6 @@ import (
 
 // The command's tests never join the public DHT: without --dht-bootstrap
 // the DHT starts with no contact at all.
-func init() { publicDHTBootstrap = nil }
 
 // resetDiscoveryFlags clears the discovery flags after a test, since the
 // commands (and their flag values) live for the whole test binary. It

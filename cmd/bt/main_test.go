@@ -7,7 +7,8 @@ import (
 )
 
 // TestMain keeps the commands' default state and config directories inside
-// a temporary directory, so no test writes into the user's own.
+// a temporary directory, so no test writes into the user's own, and keeps
+// every bt process of the tests off the public DHT.
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "bt-cmd-test-")
 	if err != nil {
@@ -17,6 +18,9 @@ func TestMain(m *testing.M) {
 	os.Setenv("XDG_STATE_HOME", dir+"/state")
 	os.Setenv("XDG_CONFIG_HOME", dir+"/config")
 	os.Setenv("XDG_CACHE_HOME", dir+"/cache")
+	// No test, nor any bt process a test starts, joins the public DHT.
+	os.Setenv("BT_DHT_BOOTSTRAP", "")
+	publicDHTBootstrap = nil
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
