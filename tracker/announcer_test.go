@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"net/url"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -226,4 +227,25 @@ func TestAnnouncerAskedDuringRound(t *testing.T) {
 	release <- struct{}{}
 	close(release)
 	r.stop()
+}
+
+// TestAnnouncerShuffles: BEP 12 shuffles each tier, so the same torrent
+// does not send every client to the first tracker listed. Eight URLs stay
+// in the order given twenty times in a row with odds of (1/8!)^20.
+func TestAnnouncerShuffles(t *testing.T) {
+	var tier []string
+	for i := range 8 {
+		tier = append(tier, "http://127.0.0.1:"+string(rune('1'+i))+"/announce")
+	}
+	orders := make(map[string]bool)
+	for range 20 {
+		got := NewAnnouncer(AnnouncerConfig{Tiers: [][]string{tier}}).Trackers()[0].URLs
+		if len(got) != len(tier) {
+			t.Fatalf("tier of %d URLs, want %d", len(got), len(tier))
+		}
+		orders[strings.Join(got, " ")] = true
+	}
+	if len(orders) < 2 {
+		t.Errorf("the tier was never shuffled: %v", orders)
+	}
 }
