@@ -254,3 +254,43 @@ func TestIPv6NetworkLimit(t *testing.T) {
 		t.Errorf("one /64 holds %d entries in a torrent, want at most 4", got)
 	}
 }
+
+// TestGlobalCaps: announces from many addresses (a botnet, or spoofed
+// HTTP-less sources) fill the tracker only up to MaxTorrents,
+// MaxPeersPerTorrent and MaxPeers, and a stop frees room again.
+func TestGlobalCaps(t *testing.T) {
+	s := New(Config{MaxTorrents: 10, MaxPeersPerTorrent: 5, MaxPeers: 30, RequestsPerSecond: 1e9, Burst: 1 << 30})
+	addr := func(i int) netip.AddrPort {
+		return netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)}), 6881)
+	}
+	for i := range 5000 {
+		s.store.announce(announceArgs{infoHash: hash(i % 50), addr: addr(i), left: 1, numWant: 50}, s.now())
+	}
+	torrents, peers := s.Stats()
+	if torrents > 10 || peers > 30 {
+		t.Fatalf("%d torrents, %d peers; caps are 10 and 30", torrents, peers)
+	}
+	for i := range 50 {
+		if n := s.store.scrape([][20]byte{hash(i)})[0].incomplete; n > 5 {
+			t.Errorf("torrent %d holds %d peers, cap 5", i, n)
+		}
+	}
+	if peers != 30 {
+		t.Fatalf("%d peers stored, want the cap of 30 reached", peers)
+	}
+	// A stop frees one entry; a newcomer takes it.
+	var stored int
+	for i := range 5000 {
+		if s.store.scrape([][20]byte{hash(i % 50)})[0].incomplete > 0 {
+			s.store.announce(announceArgs{infoHash: hash(i % 50), addr: addr(i), event: "stopped"}, s.now())
+			if _, p := s.Stats(); p == 29 {
+				stored = i
+				break
+			}
+		}
+	}
+	s.store.announce(announceArgs{infoHash: hash(stored % 50), addr: addr(9999), left: 1}, s.now())
+	if _, p := s.Stats(); p != 30 {
+		t.Errorf("%d peers after a stop and a new announce, want 30", p)
+	}
+}
