@@ -137,14 +137,28 @@ func TestDownloadLimitFromLibtorrent(t *testing.T) {
 	waitComplete(t, tor, 60*time.Second)
 }
 
-// TestMaxConns: a seed limited to one connection serves one leecher and
-// refuses the other.
+// TestMaxConns: a seed limited to one connection, by its torrent's bound
+// or by the client-wide one, serves one leecher and refuses the other.
 func TestMaxConns(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		cfg  Config
+		opts TorrentOptions
+	}{
+		{"torrent", Config{}, TorrentOptions{MaxConns: 1}},
+		{"client", Config{MaxConns: 1}, TorrentOptions{}},
+	} {
+		t.Run(tc.name, func(t *testing.T) { testMaxConns(t, tc.cfg, tc.opts) })
+	}
+}
+
+func testMaxConns(t *testing.T, cfg Config, opts TorrentOptions) {
 	dir := t.TempDir()
 	src := makeData(t, filepath.Join(dir, "seed"), "small", 300_000)
 	mi := makeTorrent(t, src, 32<<10)
-	seed := newTestClient(t, Config{})
-	st, err := seed.AddTorrent(mi, &TorrentOptions{Dir: filepath.Join(dir, "seed"), MaxConns: 1})
+	seed := newTestClient(t, cfg)
+	opts.Dir = filepath.Join(dir, "seed")
+	st, err := seed.AddTorrent(mi, &opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,7 +176,7 @@ func TestMaxConns(t *testing.T) {
 	deadline := time.Now().Add(30 * time.Second)
 	for !leechers[0].Seeding() && !leechers[1].Seeding() {
 		if n := len(st.Peers()); n > 1 {
-			t.Fatalf("seed has %d peers with MaxConns 1", n)
+			t.Fatalf("seed has %d peers with a bound of 1", n)
 		}
 		if time.Now().After(deadline) {
 			t.Fatal("no leecher completed")
