@@ -195,25 +195,22 @@ func (t *table) split() {
 	last := t.buckets[len(t.buckets)-1]
 	depth := len(t.buckets) - 1
 	next := &bucket{changed: last.changed}
-	keep := last.nodes[:0:0]
-	for _, n := range last.nodes {
-		if commonPrefixLen(t.self, n.id) > depth {
-			next.nodes = append(next.nodes, n)
-		} else {
-			keep = append(keep, n)
-		}
-	}
-	last.nodes = keep
-	var keepR []*node
-	for _, n := range last.replacements {
-		if commonPrefixLen(t.self, n.id) > depth {
-			next.replacements = append(next.replacements, n)
-		} else {
-			keepR = append(keepR, n)
-		}
-	}
-	last.replacements = keepR
+	last.nodes, next.nodes = t.divide(last.nodes, depth)
+	last.replacements, next.replacements = t.divide(last.replacements, depth)
 	t.buckets = append(t.buckets, next)
+}
+
+// divide separates the nodes that stay in a bucket at depth from those
+// that share more than depth leading bits with our id, in new slices.
+func (t *table) divide(ns []*node, depth int) (stay, move []*node) {
+	for _, n := range ns {
+		if commonPrefixLen(t.self, n.id) > depth {
+			move = append(move, n)
+		} else {
+			stay = append(stay, n)
+		}
+	}
+	return stay, move
 }
 
 // heardQuery records a query from addr; only nodes already in the table are
