@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"net/url"
 	"strconv"
+	"time"
 
 	"github.com/bt-go/bt/bencode"
 	"github.com/bt-go/bt/tracker/internal/trackerwire"
@@ -28,23 +29,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "bad remote address", http.StatusInternalServerError)
 		return
 	}
-	path := r.URL.Path
-	switch {
-	case hasSuffix(path, "/announce"):
-		s.httpAnnounce(w, r, src.Addr().Unmap())
-	case hasSuffix(path, "/scrape"):
-		s.httpScrape(w, r, src.Addr().Unmap())
-	default:
+	announce := hasSuffix(r.URL.Path, "/announce")
+	if !announce && !hasSuffix(r.URL.Path, "/scrape") {
 		http.NotFound(w, r)
+		return
 	}
-}
-
-func hasSuffix(s, suffix string) bool {
-	return len(s) >= len(suffix) && s[len(s)-len(suffix):] == suffix
-}
-
-func (s *Server) httpAnnounce(w http.ResponseWriter, r *http.Request, ip netip.Addr) {
-	now := s.now()
+	ip, now := src.Addr().Unmap(), s.now()
 	if !s.limit.allow(ip, now) {
 		s.fail(w, errRateLimited)
 		return
@@ -54,6 +44,18 @@ func (s *Server) httpAnnounce(w http.ResponseWriter, r *http.Request, ip netip.A
 		s.fail(w, fmt.Errorf("malformed query: %w", err))
 		return
 	}
+	if announce {
+		s.httpAnnounce(w, q, ip, now)
+	} else {
+		s.httpScrape(w, q)
+	}
+}
+
+func hasSuffix(s, suffix string) bool {
+	return len(s) >= len(suffix) && s[len(s)-len(suffix):] == suffix
+}
+
+func (s *Server) httpAnnounce(w http.ResponseWriter, q url.Values, ip netip.Addr, now time.Time) {
 	a, err := s.parseAnnounce(q, ip)
 	if err != nil {
 		s.fail(w, err)
@@ -135,16 +137,7 @@ func (s *Server) numWant(v string) int {
 	return min(n, s.cfg.MaxNumWant)
 }
 
-func (s *Server) httpScrape(w http.ResponseWriter, r *http.Request, ip netip.Addr) {
-	if !s.limit.allow(ip, s.now()) {
-		s.fail(w, errRateLimited)
-		return
-	}
-	q, err := url.ParseQuery(r.URL.RawQuery)
-	if err != nil {
-		s.fail(w, fmt.Errorf("malformed query: %w", err))
-		return
-	}
+func (s *Server) httpScrape(w http.ResponseWriter, q url.Values) {
 	raw := q["info_hash"]
 	if len(raw) == 0 {
 		s.fail(w, errors.New("full scrape is not supported; give info_hash"))
