@@ -1,0 +1,191 @@
+package bt
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/bt-go/bt/bitfield"
+	"github.com/bt-go/bt/metainfo"
+	"github.com/bt-go/bt/wire"
+)
+
+// These tests check single rules of the engine with a scripted peer made
+// of package wire alone: what the engine sends is observed on the wire.
+
+// scriptedPeer is a wire.Conn to a bt client that records the messages it gets.
+// With data set it unchokes on interest and answers requests from it;
+// otherwise it leaves requests unanswered.
+type scriptedPeer struct {
+	conn *wire.Conn
+	data []byte // the torrent's content, or nil
+	plen int64
+
+	mu   sync.Mutex
+	msgs []wire.Message // Block not kept
+}
+
+// dialScripted connects a scripted peer to port for mi, announcing have (nil: have
+// none) and unchoking interested peers when unchoke is set.
+func dialScripted(t *testing.T, port int, mi *metainfo.MetaInfo, have *bitfield.Bitfield, data []byte, unchoke bool) *scriptedPeer {
+	t.Helper()
+	var pid [20]byte
+	copy(pid[:], "-FK0001-")
+	rand.Read(pid[8:])
+	cfg := &wire.Config{InfoHash: mi.InfoHash, PeerID: pid, PieceLength: mi.Info.PieceLength, TotalLength: mi.Info.TotalLength()}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := wire.Dial(ctx, fmt.Sprintf("127.0.0.1:%d", port), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close(); <-c.Done() })
+	f := &scriptedPeer{conn: c, data: data, plen: mi.Info.PieceLength}
+	if have == nil {
+		err = c.HaveNone()
+	} else {
+		err = c.Bitfield(*have)
+	}
+	if err == nil {
+		err = c.Start(scriptedHandler{f, unchoke})
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+type scriptedHandler struct {
+	f       *scriptedPeer
+	unchoke bool
+}
+
+func (h scriptedHandler) HandleMessage(c *wire.Conn, m *wire.Message) {
+	f := h.f
+	f.mu.Lock()
+	r := *m
+	r.Block, r.Bitfield = nil, nil
+	f.msgs = append(f.msgs, r)
+	f.mu.Unlock()
+	switch {
+	case m.Type == wire.MsgInterested && h.unchoke:
+		c.Unchoke()
+	case m.Type == wire.MsgRequest && f.data != nil:
+		off := int64(m.Index)*f.plen + int64(m.Begin)
+		c.Piece(m.Index, m.Begin, f.data[off:off+int64(m.Length)])
+	}
+}
+
+func (scriptedHandler) HandleEvent(*wire.Conn, wire.Event) {}
+
+// got returns the messages of type typ received so far.
+func (f *scriptedPeer) got(typ wire.MessageType) []wire.Message {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []wire.Message
+	for _, m := range f.msgs {
+		if m.Type == typ {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// indices returns the piece indices of the messages of type typ, sorted.
+func (f *scriptedPeer) indices(typ wire.MessageType) []int {
+	var out []int
+	for _, m := range f.got(typ) {
+		out = append(out, m.Index)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// TestHaveToEveryPeer: a leecher tells every connected peer, not only the
+// one that sent the data, of each piece it verifies.
+func TestHaveToEveryPeer(t *testing.T) {
+	dir := t.TempDir()
+	src := makeData(t, filepath.Join(dir, "seed"), "tree", 200_000)
+	mi := makeTorrent(t, src, 16<<10)
+	s := newTestClient(t, Config{})
+	st, _ := s.AddTorrent(mi, &TorrentOptions{Dir: filepath.Join(dir, "seed")})
+	waitSeeding(t, st, 10*time.Second)
+
+	c := newTestClient(t, Config{})
+	lt, _ := c.AddTorrent(mi, &TorrentOptions{Dir: filepath.Join(dir, "leech")})
+	var watchers []*scriptedPeer
+	for range 2 {
+		watchers = append(watchers, dialScripted(t, c.Port(), mi, nil, nil, false))
+	}
+	waitFor(t, 10*time.Second, "the watchers to be connected", func() bool { return len(lt.Peers()) == 2 })
+	lt.AddPeers(loopback(s.Port()))
+	waitComplete(t, lt, 30*time.Second)
+	n := mi.Info.NumPieces()
+	for k, w := range watchers {
+		waitFor(t, 10*time.Second, fmt.Sprintf("watcher %d to hear of every piece", k), func() bool {
+			return len(w.indices(wire.MsgHave)) == n
+		})
+	}
+}
+
+// TestAllowedFastSent: a seed grants a fast-extension peer the BEP 6
+// allowed-fast set computed for its address.
+func TestAllowedFastSent(t *testing.T) {
+	dir := t.TempDir()
+	src := makeData(t, filepath.Join(dir, "seed"), "tree", 400_000)
+	mi := makeTorrent(t, src, 16<<10) // 25 pieces
+	s := newTestClient(t, Config{})
+	st, _ := s.AddTorrent(mi, &TorrentOptions{Dir: filepath.Join(dir, "seed")})
+	waitSeeding(t, st, 10*time.Second)
+	f := dialScripted(t, s.Port(), mi, nil, nil, false)
+	want := wire.AllowedFastSet(net.IPv4(127, 0, 0, 1), mi.InfoHash, mi.Info.NumPieces(), allowedFastCount)
+	slices.Sort(want)
+	waitFor(t, 10*time.Second, "the allowed-fast set", func() bool { return len(f.got(wire.MsgAllowedFast)) >= len(want) })
+	if got := f.indices(wire.MsgAllowedFast); !slices.Equal(got, want) {
+		t.Fatalf("allowed fast %v, want %v", got, want)
+	}
+}
+
+// TestEndGameCancelsDuplicates: in the end game a block asked of two peers
+// is canceled at the one that did not deliver it.
+func TestEndGameCancelsDuplicates(t *testing.T) {
+	dir := t.TempDir()
+	src := makeData(t, filepath.Join(dir, "seed"), "tree", 64<<10)
+	mi := makeTorrent(t, src, 32<<10) // 2 pieces of 2 blocks
+	data, err := os.ReadFile(filepath.Join(src, "a.dat"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Time-outs long enough that only the end game cancels anything.
+	c := newTestClient(t, Config{RequestTimeout: 10 * time.Minute})
+	lt, _ := c.AddTorrent(mi, &TorrentOptions{Dir: filepath.Join(dir, "leech")})
+
+	// A peer with piece 0 that never answers: the leecher asks it for
+	// piece 0's blocks.
+	only0 := bitfield.New(2)
+	only0.Set(0)
+	holder := dialScripted(t, c.Port(), mi, &only0, nil, true)
+	waitFor(t, 10*time.Second, "requests to the holder", func() bool { return len(holder.got(wire.MsgRequest)) == 2 })
+
+	// A seed that answers: piece 1 is started, so the end game begins and
+	// piece 0's blocks are asked of it too.
+	full := bitfield.Full(2)
+	dialScripted(t, c.Port(), mi, &full, data, true)
+	waitComplete(t, lt, 30*time.Second)
+	waitFor(t, 10*time.Second, "cancels at the holder", func() bool { return len(holder.got(wire.MsgCancel)) == 2 })
+	reqs, cancels := holder.got(wire.MsgRequest), holder.got(wire.MsgCancel)
+	for _, r := range reqs {
+		if !slices.ContainsFunc(cancels, func(m wire.Message) bool {
+			return m.Index == r.Index && m.Begin == r.Begin && m.Length == r.Length
+		}) {
+			t.Errorf("request %d:%d+%d never canceled (cancels %v)", r.Index, r.Begin, r.Length, cancels)
+		}
+	}
+}
