@@ -161,8 +161,8 @@ func TestAnnouncerAllTiers(t *testing.T) {
 }
 
 // TestAnnouncerHostileCounted puts every hostile tracker of the HTTP and
-// UDP tests into one tier: each is a failure in the report, and none
-// panics.
+// UDP tests, and a slow drip, into one tier: each is a failure in the
+// report, and none panics.
 func TestAnnouncerHostileCounted(t *testing.T) {
 	var urls []string
 	for _, tc := range hostileReplies(t) {
@@ -171,8 +171,23 @@ func TestAnnouncerHostileCounted(t *testing.T) {
 	for _, tc := range hostileUDP(t) {
 		urls = append(urls, startFakeUDP(t, "udp4", "127.0.0.1:0", tc.handle).url)
 	}
+	// A slow drip: a byte every 20 ms until the client gives up.
+	urls = append(urls, serve(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte("d8:interval"))
+		for {
+			w.(http.Flusher).Flush()
+			select {
+			case <-r.Context().Done():
+				return
+			case <-time.After(20 * time.Millisecond):
+				w.Write([]byte("1"))
+			}
+		}
+	}))
+	client := fastUDPClient()
+	client.HTTPClient = &http.Client{Timeout: 300 * time.Millisecond}
 	r := runAnnouncer(t, AnnouncerConfig{
-		Client: fastUDPClient(), Tiers: [][]string{urls}, RetryInterval: time.Hour,
+		Client: client, Tiers: [][]string{urls}, RetryInterval: time.Hour,
 	})
 	waitFor(t, "a failed round", func() bool { return r.Trackers()[0].Failures == len(urls) })
 	st := r.Trackers()[0]
