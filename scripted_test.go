@@ -189,3 +189,60 @@ func TestEndGameCancelsDuplicates(t *testing.T) {
 		}
 	}
 }
+
+// TestOptimisticSlotKept: the peer chosen for the optimistic slot keeps it
+// for the whole optimistic interval, whatever order the rounds see the
+// peers in.
+func TestOptimisticSlotKept(t *testing.T) {
+	dir := t.TempDir()
+	src := makeData(t, filepath.Join(dir, "seed"), "tree", 100_000)
+	mi := makeTorrent(t, src, 16<<10)
+	s := newTestClient(t, Config{UploadSlots: 1})
+	st, _ := s.AddTorrent(mi, &TorrentOptions{Dir: filepath.Join(dir, "seed")})
+	waitSeeding(t, st, 10*time.Second)
+	const n = 8
+	for range n {
+		f := dialScripted(t, s.Port(), mi, nil, nil, false)
+		if err := f.conn.Interested(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	interested := func() (k int) {
+		st.call(func() {
+			for p := range st.peers {
+				if p.peerInterested {
+					k++
+				}
+			}
+		})
+		return k
+	}
+	waitFor(t, 10*time.Second, "interested peers", func() bool { return interested() == n })
+	// Rounds within one optimistic interval (30 s), in the loop's future so
+	// that its own rounds do not interfere, with one peer fastest so that
+	// it holds the one regular slot: another peer, the optimistic one, is
+	// unchoked in every round too.
+	now := time.Now().Add(time.Minute)
+	count := map[*peer]int{}
+	const rounds = 6
+	st.call(func() {
+		for p := range st.peers {
+			p.upRate.value = 1e6
+			break
+		}
+		for k := range rounds {
+			st.chokeRound(now.Add(time.Duration(k) * 5 * time.Second))
+			for p := range st.peers {
+				if !p.amChoking && p.upRate.value == 0 {
+					count[p]++
+				}
+			}
+		}
+	})
+	for _, c := range count {
+		if c == rounds {
+			return
+		}
+	}
+	t.Fatalf("no peer unchoked in all %d rounds of one optimistic interval: %v", rounds, count)
+}

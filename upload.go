@@ -38,6 +38,8 @@ func (t *Torrent) chokeRound(now time.Time) {
 	if t.pick == nil {
 		return
 	}
+	// The choker remembers its optimistic peer by ID across rounds: the
+	// ID must be the peer's own, not its place in this round's list.
 	var ps []choker.Peer
 	list := make([]*peer, 0, len(t.peers))
 	for p := range t.peers {
@@ -46,7 +48,7 @@ func (t *Torrent) chokeRound(now time.Time) {
 		}
 		list = append(list, p)
 		ps = append(ps, choker.Peer{
-			ID: len(list) - 1, Interested: p.peerInterested, Snubbed: p.snubbed,
+			ID: int(p.id), Interested: p.peerInterested, Snubbed: p.snubbed,
 			DownloadRate: p.downRate.value, UploadRate: p.upRate.value,
 			Connected: p.connectedAt, Choked: p.amChoking, LastUnchoked: p.lastUnchoke,
 		})
@@ -58,13 +60,13 @@ func (t *Torrent) chokeRound(now time.Time) {
 			unchoke[id] = true
 		}
 	}
-	for i, p := range list {
+	for _, p := range list {
 		switch {
-		case unchoke[i] && p.amChoking:
+		case unchoke[int(p.id)] && p.amChoking:
 			p.amChoking = false
 			p.lastUnchoke = now
 			p.conn.Unchoke()
-		case !unchoke[i] && !p.amChoking:
+		case !unchoke[int(p.id)] && !p.amChoking:
 			p.amChoking = true
 			p.conn.Choke()
 		}
