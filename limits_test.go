@@ -12,14 +12,20 @@ import (
 
 // measureRate returns the rate at which counter grows over span, once it
 // has started to grow and after a warm-up (slow start, the initial burst).
+// The clock is read outside the two counter readings (t0 before the first,
+// t1 after the second), so a stall of a loaded machine between a reading
+// and the clock (or a slow counter, an RPC to libtorrent) can only lower
+// the measured rate, never raise it over the limit.
 func measureRate(counter func() int64, warmup, span time.Duration) float64 {
 	for deadline := time.Now().Add(30 * time.Second); counter() == 0 && time.Now().Before(deadline); {
 		time.Sleep(10 * time.Millisecond)
 	}
 	time.Sleep(warmup)
-	a, t0 := counter(), time.Now()
+	t0 := time.Now()
+	a := counter()
 	time.Sleep(span)
-	b, t1 := counter(), time.Now()
+	b := counter()
+	t1 := time.Now()
 	return float64(b-a) / t1.Sub(t0).Seconds()
 }
 
