@@ -130,11 +130,15 @@ func fastMapEncoder(t reflect.Type) encodeFunc {
 }
 
 func newFastMapEncoder[V any](write func(e *encodeState, x V) error) encodeFunc {
+	plain := reflect.TypeFor[map[string]V]()
 	return func(e *encodeState, v reflect.Value) error {
-		// v may be of a named map type; converting it to the plain map
-		// type is free, and so is taking a map out of an interface.
-		m := v.Convert(reflect.TypeFor[map[string]V]()).Interface().(map[string]V)
-		return encodeMap(e, m, write)
+		// v may be of a named map type, which Convert turns into the plain
+		// one; Convert copies an addressable value (an allocation), so the
+		// plain type skips it. Taking a map out of an interface is free.
+		if v.Type() != plain {
+			v = v.Convert(plain)
+		}
+		return encodeMap(e, v.Interface().(map[string]V), write)
 	}
 }
 
