@@ -356,22 +356,3 @@ func stillRequested(c *wire.Conn, r wire.Request) bool {
 	}
 	return false
 }
-
-// sendBlock reads a requested block and sends it, as serveRequest does,
-// after checking again that it may.
-func (t *Torrent) sendBlock(p *peer, index, begin, length int) {
-	m := t.meta.Load()
-	h := t.have.Load()
-	if !t.serving.Load() || m == nil || m.store == nil || h == nil || !h.Has(index) {
-		p.conn.Reject(index, begin, length)
-		return
-	}
-	buf := getBlockBuf(length)
-	defer putBlockBuf(buf)
-	if err := m.store.ReadBlock(index, int64(begin), buf); err != nil {
-		p.conn.Reject(index, begin, length)
-		t.post(func() { t.readFailed(m, index, err) })
-		return
-	}
-	p.conn.Piece(index, begin, buf)
-}

@@ -75,15 +75,29 @@ func (t *Torrent) chokeRound(now time.Time) {
 
 // serveRequest answers a peer's request. It runs on the peer's read
 // goroutine and reads from storage there: only state published atomically
-// by the loop is consulted.
+// by the loop is consulted. Under an upload limit the request waits in the
+// peer's queue (limits.go) instead.
 func (t *Torrent) serveRequest(p *peer, index, begin, length int) {
-	m := t.meta.Load()
-	h := t.have.Load()
-	if !t.serving.Load() || m == nil || m.store == nil || h == nil || !h.Has(index) {
-		p.conn.Reject(index, begin, length)
+	if _, ok := t.mayServe(index); ok && t.queueUpload(p, index, begin, length) {
 		return
 	}
-	if t.queueUpload(p, index, begin, length) {
+	t.sendBlock(p, index, begin, length)
+}
+
+// mayServe reports whether piece index may be served now, with the state
+// to read it from.
+func (t *Torrent) mayServe(index int) (*metaState, bool) {
+	m := t.meta.Load()
+	h := t.have.Load()
+	return m, t.serving.Load() && m != nil && m.store != nil && h != nil && h.Has(index)
+}
+
+// sendBlock reads a requested block and sends it, or rejects the request
+// when it may not be served (any more).
+func (t *Torrent) sendBlock(p *peer, index, begin, length int) {
+	m, ok := t.mayServe(index)
+	if !ok {
+		p.conn.Reject(index, begin, length)
 		return
 	}
 	buf := getBlockBuf(length)
