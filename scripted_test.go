@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"runtime"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -245,4 +246,54 @@ func TestOptimisticSlotKept(t *testing.T) {
 		}
 	}
 	t.Fatalf("no peer unchoked in all %d rounds of one optimistic interval: %v", rounds, count)
+}
+
+// TestClientMaxConns: Config.MaxConns bounds connections over all the
+// client's torrents.
+func TestClientMaxConns(t *testing.T) {
+	dir := t.TempDir()
+	srcA := makeData(t, filepath.Join(dir, "seed"), "alpha", 50_000)
+	srcB := makeData(t, filepath.Join(dir, "seed"), "beta", 60_000)
+	miA, miB := makeTorrent(t, srcA, 16<<10), makeTorrent(t, srcB, 16<<10)
+	s := newTestClient(t, Config{MaxConns: 2})
+	ta, _ := s.AddTorrent(miA, &TorrentOptions{Dir: filepath.Join(dir, "seed")})
+	tb, _ := s.AddTorrent(miB, &TorrentOptions{Dir: filepath.Join(dir, "seed")})
+	waitSeeding(t, ta, 10*time.Second)
+	waitSeeding(t, tb, 10*time.Second)
+	dialScripted(t, s.Port(), miA, nil, nil, false)
+	dialScripted(t, s.Port(), miB, nil, nil, false)
+	waitFor(t, 10*time.Second, "two connections", func() bool { return len(ta.Peers())+len(tb.Peers()) == 2 })
+	third := dialScripted(t, s.Port(), miB, nil, nil, false)
+	select {
+	case <-third.conn.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatal("a third connection was kept with MaxConns 2")
+	}
+	if n := len(ta.Peers()) + len(tb.Peers()); n != 2 {
+		t.Fatalf("%d connections, want 2", n)
+	}
+}
+
+// TestIdlePeerGoroutines: a connected peer that moves no data costs the two
+// goroutines of its wire.Conn, nothing more.
+func TestIdlePeerGoroutines(t *testing.T) {
+	dir := t.TempDir()
+	src := makeData(t, filepath.Join(dir, "seed"), "tree", 100_000)
+	mi := makeTorrent(t, src, 16<<10)
+	s := newTestClient(t, Config{})
+	st, _ := s.AddTorrent(mi, &TorrentOptions{Dir: filepath.Join(dir, "seed")})
+	waitSeeding(t, st, 10*time.Second)
+	before := runtime.NumGoroutine()
+	const n = 20
+	for range n {
+		dialScripted(t, s.Port(), mi, nil, nil, false)
+	}
+	waitFor(t, 10*time.Second, "the peers", func() bool { return len(st.Peers()) == n })
+	// Each connection has two ends in this process: the scripted peer's
+	// wire.Conn (two goroutines) and the seed's.
+	perPeer := float64(runtime.NumGoroutine()-before)/n - 2
+	t.Logf("%.2f goroutines per idle peer", perPeer)
+	if perPeer > 2.25 {
+		t.Fatalf("%.2f goroutines per idle peer, want 2", perPeer)
+	}
 }
