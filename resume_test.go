@@ -463,3 +463,41 @@ func TestResumeMagnet(t *testing.T) {
 	waitSeeding(t, tor, 10*time.Second)
 	sameTree(t, src, filepath.Join(dir, "leech", "tree"))
 }
+
+// TestResumeSavedOnCompletion: completing a download writes the record at
+// once, without waiting for the periodic save or a stop.
+func TestResumeSavedOnCompletion(t *testing.T) {
+	dir := t.TempDir()
+	src := makeData(t, filepath.Join(dir, "seed"), "tree", 400_000, 300_000)
+	mi := makeTorrent(t, src, 16<<10)
+	seeder := newTestClient(t, Config{})
+	st, err := seeder.AddTorrent(mi, &TorrentOptions{Dir: filepath.Join(dir, "seed")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitSeeding(t, st, 10*time.Second)
+
+	state := filepath.Join(dir, "state")
+	path := filepath.Join(state, mi.InfoHash.String()+".resume")
+	c := newTestClient(t, Config{NoListen: true, StateDir: state, NoRestore: true, ResumeInterval: time.Hour})
+	tor, err := c.AddTorrent(mi, &TorrentOptions{Dir: filepath.Join(dir, "leech")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The record written when the torrent was added, then the first
+	// periodic save (after the initial check); the next is an hour away.
+	first, err := resume.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "the first periodic save", func() bool {
+		rec, err := resume.ReadFile(path)
+		return err == nil && !rec.SavedAt.Equal(first.SavedAt)
+	})
+	tor.AddPeers(loopback(seeder.Port()))
+	waitComplete(t, tor, 30*time.Second)
+	waitFor(t, 10*time.Second, "the record of the completed download", func() bool {
+		rec, err := resume.ReadFile(path)
+		return err == nil && rec.Have.Count() == mi.Info.NumPieces() && !rec.CompletedAt.IsZero()
+	})
+}
