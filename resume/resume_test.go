@@ -164,6 +164,51 @@ func TestWriteFileAtomic(t *testing.T) {
 	}
 }
 
+// TestWriteFileNeverTorn: a reader racing a writer sees the old contents
+// or the new, whole, never a truncated or mixed file (what a plain
+// os.WriteFile, truncating in place, would show).
+func TestWriteFileNeverTorn(t *testing.T) {
+	name := filepath.Join(t.TempDir(), "a.resume")
+	a, b := bytes.Repeat([]byte{'a'}, 1<<20), bytes.Repeat([]byte{'b'}, 1<<20+1)
+	if err := WriteFile(name, a, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		for i := range 40 {
+			p := a
+			if i%2 == 0 {
+				p = b
+			}
+			if err := WriteFile(name, p, 0o600); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	reads := 0
+	for {
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("%d reads during 40 writes, none torn", reads)
+			return
+		default:
+		}
+		got, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatalf("read %d: %v", reads, err)
+		}
+		if !bytes.Equal(got, a) && !bytes.Equal(got, b) {
+			t.Fatalf("read %d saw a torn file of %d bytes", reads, len(got))
+		}
+		reads++
+	}
+}
+
 func TestDir(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "state")
 	if _, err := Open(path); err != nil {
