@@ -347,3 +347,34 @@ func TestReadOnly(t *testing.T) {
 		t.Errorf("read-only node answered %d queries", st.QueriesIn)
 	}
 }
+
+// TestVerificationPingsBounded: queries from many unknown nodes that never
+// answer (spoofed sources, say) make the server ping back at most
+// maxServerPings/2 of them at a time: its pending queries stay bounded,
+// and it sends each source at most its reply and one ping.
+func TestVerificationPingsBounded(t *testing.T) {
+	s := newTestServer(t, Config{QueryRate: 1e6, QueryBurst: 1e6, QueryTimeout: time.Minute})
+	waitFor(t, "the start-up lookup", 5*time.Second, func() bool { return s.Stats().Lookups > 0 })
+	const sources = 3 * maxServerPings / 2
+	base := s.Stats()
+	for i := range sources {
+		r := newRaw(t)
+		r.send(s.Addr(), r.query(krpc.MethodPing, krpc.Args{}, "p"))
+		if i%50 == 49 {
+			// Let the server read the batch before the socket buffer fills.
+			waitFor(t, "the server to read", 10*time.Second, func() bool { return s.Stats().QueriesIn >= base.QueriesIn+uint64(i)/2 })
+		}
+	}
+	waitFor(t, "every query answered", 10*time.Second, func() bool { return s.Stats().QueriesIn == base.QueriesIn+sources })
+	st := s.Stats()
+	t.Logf("%d sources: %d verification pings, %d pending, %d datagrams out", sources, st.VerificationsIssued, st.Pending, st.PacketsOut-base.PacketsOut)
+	if st.VerificationsIssued-base.VerificationsIssued > maxServerPings/2 || st.Pending > maxServerPings {
+		t.Errorf("%d verification pings issued, %d queries pending; bound %d", st.VerificationsIssued, st.Pending, maxServerPings/2)
+	}
+	if st.VerificationsIssued == 0 {
+		t.Error("no unknown node was verified")
+	}
+	if out := st.PacketsOut - base.PacketsOut; out > sources+maxServerPings/2 {
+		t.Errorf("%d datagrams sent for %d queries", out, sources)
+	}
+}
