@@ -230,3 +230,43 @@ func TestDeletedUnderSeed(t *testing.T) {
 		t.Fatalf("leecher: %d hash fails, piece 0: %v", n, lt.Bitfield().Has(0))
 	}
 }
+
+// TestStorageErrorStops: a write the storage cannot do (a file stands
+// where a directory of the torrent goes) stops the torrent with the error
+// reported, once. It needs no privilege, unlike TestDiskFull.
+func TestStorageErrorStops(t *testing.T) {
+	dir := t.TempDir()
+	src := makeData(t, filepath.Join(dir, "seed"), "tree", 200_000, 100_000)
+	mi := makeTorrent(t, src, 32<<10)
+	seed := newTestClient(t, Config{})
+	st, err := seed.AddTorrent(mi, &TorrentOptions{Dir: filepath.Join(dir, "seed")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitSeeding(t, st, 10*time.Second)
+	log := newFaultLog()
+	c := newTestClient(t, Config{})
+	lt, err := c.AddTorrent(mi, &TorrentOptions{Dir: filepath.Join(dir, "leech"), OnEvent: log.add, State: Paused,
+		Peers: []netip.AddrPort{loopback(seed.Port())}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Once the initial check has found nothing, block the second file's
+	// directory, then start: the first writes there fail.
+	log.wait(t, EventCheckDone, 10*time.Second)
+	if err := os.MkdirAll(filepath.Join(dir, "leech", "tree"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "leech", "tree", "sub"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := lt.Start(); err != nil {
+		t.Fatal(err)
+	}
+	e := log.wait(t, EventError, 30*time.Second)
+	t.Logf("error event: %v (%d pieces verified)", e.Err, log.count(EventHashPass))
+	waitFor(t, 10*time.Second, "the torrent to stop", func() bool { return lt.State() == Stopped && len(st.Peers()) == 0 })
+	if lt.Err() == nil || log.count(EventError) != 1 {
+		t.Fatalf("stopped with error %v after %d error events, want one", lt.Err(), log.count(EventError))
+	}
+}
