@@ -176,6 +176,36 @@ func TestUDPRetransmission(t *testing.T) {
 	}
 }
 
+// TestUDPBackoff: the retransmissions of an unanswered request wait
+// UDPTimeout·2^n (BEP 15). Only lower bounds are checked (a timer never
+// fires early; a loaded machine only stretches the gaps), with half a base
+// of slack for the tracker reading one datagram later than the next.
+func TestUDPBackoff(t *testing.T) {
+	var mu sync.Mutex
+	var arrivals []time.Time
+	f := startFakeUDP(t, "udp4", "127.0.0.1:0", func(*fakeUDP, netip.AddrPort, any) [][]byte {
+		mu.Lock()
+		arrivals = append(arrivals, time.Now())
+		mu.Unlock()
+		return nil
+	})
+	const base = 100 * time.Millisecond
+	c := &Client{UDPTimeout: base, UDPAttempts: 4}
+	if _, err := c.Announce(context.Background(), f.url, testRequest()); !errors.Is(err, ErrTimeout) {
+		t.Fatalf("err = %v, want ErrTimeout", err)
+	}
+	waitFor(t, "four connect requests", func() bool { mu.Lock(); defer mu.Unlock(); return len(arrivals) == 4 })
+	mu.Lock()
+	defer mu.Unlock()
+	for n := 1; n < len(arrivals); n++ {
+		gap, want := arrivals[n].Sub(arrivals[n-1]), base<<(n-1)
+		t.Logf("attempt %d after %v (timeout %v)", n+1, gap.Round(time.Millisecond), want)
+		if gap < want-base/2 {
+			t.Errorf("attempt %d came %v after the previous one, want about %v", n+1, gap, want)
+		}
+	}
+}
+
 func TestUDPIPv6(t *testing.T) {
 	f := startFakeUDP(t, "udp6", "[::1]:0", honest)
 	resp, err := patientClient().Announce(context.Background(), f.url, testRequest())
