@@ -59,7 +59,6 @@ type resumeState struct {
 	failed    atomic.Bool // the last background save failed: try again
 
 	// Shared by the loop and background saves.
-	syncMu    sync.Mutex         // serialises Store.Sync calls (syncStore)
 	mu        sync.Mutex         // serialises writes of the record
 	written   uint64             // seq of the last record written; guarded by mu
 	removed   bool               // the torrent was removed: write nothing; guarded by mu
@@ -346,16 +345,11 @@ func (j *saveJob) write() error {
 	return nil
 }
 
-// syncStore syncs the torrent's store, one Sync at a time. Two concurrent
-// calls of storage.Store.Sync are not enough for the resume invariant: the
-// second finds the dirty marks the first has cleared and may return before
-// the first's fsyncs end, so a piece recorded on its return might not be
-// durable yet. (A storage-side fix would make this lock redundant.)
-func (t *Torrent) syncStore(st *storage.Store) error {
-	t.res.syncMu.Lock()
-	defer t.res.syncMu.Unlock()
-	return st.Sync()
-}
+// syncStore makes what was written to the torrent's store durable.
+// storage.Store.Sync serialises concurrent calls itself: one returns only
+// after every fsync it depends on, so a piece recorded on its return is on
+// disk.
+func (t *Torrent) syncStore(st *storage.Store) error { return st.Sync() }
 
 // syncFiles fsyncs every file of the torrent that exists: pieces a check
 // found on disk may have been left in the page cache by a process that
