@@ -51,12 +51,15 @@
 // follows.
 //
 //	AnyEvent::BitTorrent->new(...)   Client.Add / AddTorrentFile / AddTorrent / AddMagnet
+//	AE::cv->recv (run until done)    Torrent.WaitComplete(ctx); Client.Close or NewClientContext's ctx to end
 //	  path                           the .torrent path (or magnet) given to Client.Add
 //	  basedir                        TorrentOptions.Dir (default Config.DataDir)
 //	  port                           Config.ListenAddr (one port for all torrents)
-//	  on_hash_pass, on_hash_fail     TorrentOptions.OnEvent: EventHashPass, EventHashFail
+//	  on_hash_pass, on_hash_fail     TorrentOptions.OnEvent: EventHashPass, EventHashFail (Event.Piece: the index)
 //	  state                          TorrentOptions.State: Started, Paused, Stopped
 //	  piece_cache                    Config.StateDir: resume data kept and reused per torrent
+//	piece_cache()                    none needed: the record (pieces, part file, priorities) is
+//	                                 written to Config.StateDir as the torrent runs and on Stop/Close
 //	hashcheck(...)                   Torrent.HashCheck(pieces ...int)
 //	start, stop, pause               Torrent.Start, Torrent.Stop, Torrent.Pause
 //	infohash                         Torrent.InfoHash
@@ -77,4 +80,14 @@
 //	trackers                         Torrent.Trackers ([]tracker.TierStatus: URLs, Complete,
 //	                                 Incomplete, Failures, Peers, Peers6, LastError)
 //	(errors)                         Torrent.Err, EventError
+//	PeerID specification (-AB110S-)  Azureus style: "-BT0010-" (client BT, version 0010); ClientName
+//	                                 decodes other clients' ids (PeerInfo.Client)
+//	requests, cancels                pipelined by time (Config.RequestQueueTime); the end game cancels
+//	                                 duplicates; peers' cancels honoured by package wire
+//	disconnect idle peers            Config.IdleTimeout (3 min)
+//	unchoke folks                    internal/choker: Config.UploadSlots regular slots + an optimistic one
+//	fast extensions                  BEP 6 in full (package wire; allowed-fast set as BEP 6 computes it)
+//	HTTP trackers; later DHT, IPv6,  package tracker (HTTP and UDP), Config.DHT (package dht), IPv6
+//	UDP trackers                     peers, trackers and DHT alike
+//	never: encryption, uTP, endgame  no encryption, no uTP; the end game is done (see Design)
 package bt
