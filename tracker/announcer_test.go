@@ -264,3 +264,36 @@ func TestAnnouncerShuffles(t *testing.T) {
 		t.Errorf("the tier was never shuffled: %v", orders)
 	}
 }
+
+// TestAnnouncerFailuresReset: Failures counts errors in a row; an answer
+// resets it and clears LastError.
+func TestAnnouncerFailuresReset(t *testing.T) {
+	var mu sync.Mutex
+	n := 0
+	third, release := make(chan struct{}), make(chan struct{})
+	u := serve(t, func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		n++
+		k := n
+		mu.Unlock()
+		switch {
+		case k <= 2:
+			w.Write([]byte("<html>busy</html>"))
+			return
+		case k == 3:
+			third <- struct{}{}
+			<-release
+		}
+		w.Write(mustBencode(t, map[string]any{"interval": 3600, "peers": ""}))
+	})
+	r := runAnnouncer(t, AnnouncerConfig{Tiers: [][]string{{u}}, RetryInterval: time.Millisecond, MinInterval: time.Millisecond})
+	<-third
+	if st := r.Trackers()[0]; st.Failures != 2 || st.LastError == nil {
+		t.Errorf("after two errors: failures %d, last error %v", st.Failures, st.LastError)
+	}
+	close(release)
+	waitFor(t, "an answer", func() bool { return !r.Trackers()[0].LastAnnounce.IsZero() })
+	if st := r.Trackers()[0]; st.Failures != 0 || st.LastError != nil {
+		t.Errorf("after an answer: failures %d, last error %v", st.Failures, st.LastError)
+	}
+}
