@@ -132,4 +132,17 @@ func TestRequestPiece(t *testing.T) {
 	if e := rb.nextEvent(t, EventUpload); e.Bytes != BlockSize {
 		t.Fatalf("upload event %+v", e)
 	}
+	// Protocol bytes are counted apart from payload, the same on both
+	// ends of the stream.
+	waitFor(t, "protocol stats", func() bool {
+		sa, sb := a.Stats(), b.Stats()
+		return sa.ProtocolUploaded == sb.ProtocolDownloaded && sb.ProtocolUploaded == sa.ProtocolDownloaded
+	})
+	sa, sb := a.Stats(), b.Stats()
+	if sa.ProtocolDownloaded == 0 || sa.ProtocolDownloaded >= BlockSize || sb.ProtocolUploaded >= BlockSize || sa.PayloadUploaded != 0 {
+		t.Fatalf("stats: a %+v, b %+v", sa, sb)
+	}
+	if sa.DownloadRate <= 0 || sb.UploadRate <= 0 {
+		t.Fatalf("rates: a down %v, b up %v", sa.DownloadRate, sb.UploadRate)
+	}
 }
