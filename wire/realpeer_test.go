@@ -258,6 +258,20 @@ func startAndWaitPieces(t *testing.T, c *wire.Conn) bool {
 	return c.PeerPieces().All()
 }
 
+// downloadAll downloads every piece with downloadPieces and checks that
+// the payload counted is the torrent's length.
+func downloadAll(t *testing.T, c *wire.Conn, ti *torrentInfo) {
+	t.Helper()
+	all := make([]int, ti.numPieces())
+	for i := range all {
+		all[i] = i
+	}
+	downloadPieces(t, c, ti, all)
+	if got := c.Downloaded(); got != ti.Length {
+		t.Fatalf("downloaded %d of %d", got, ti.Length)
+	}
+}
+
 // downloadPieces gets unchoked and downloads the given pieces block by
 // block, checking each piece's SHA-1.
 func downloadPieces(t *testing.T, c *wire.Conn, ti *torrentInfo, pieces []int) {
@@ -332,15 +346,8 @@ func TestDownloadFromTransmission(t *testing.T) {
 			t.Logf("%v: transmission has every piece", time.Since(start))
 			h := c.PeerHandshake()
 			t.Logf("transmission: reserved %v, peer id %q, fast %v", h.Reserved, h.PeerID[:8], c.SupportsFast())
-			all := make([]int, ti.numPieces())
-			for i := range all {
-				all[i] = i
-			}
-			downloadPieces(t, c, ti, all)
+			downloadAll(t, c, ti)
 			t.Logf("%v: downloaded", time.Since(start))
-			if got := c.Downloaded(); got != ti.Length {
-				t.Fatalf("downloaded %d of %d", got, ti.Length)
-			}
 			c.Close()
 			<-c.Done()
 			return
@@ -384,13 +391,6 @@ func TestDownloadFromAria2(t *testing.T) {
 	}
 	h := c.PeerHandshake()
 	t.Logf("aria2: reserved %v, peer id %q", h.Reserved, h.PeerID[:8])
-	all := make([]int, ti.numPieces())
-	for i := range all {
-		all[i] = i
-	}
-	downloadPieces(t, c, ti, all)
+	downloadAll(t, c, ti)
 	t.Logf("%v: downloaded", time.Since(start))
-	if got := c.Downloaded(); got != ti.Length {
-		t.Fatalf("downloaded %d of %d", got, ti.Length)
-	}
 }
