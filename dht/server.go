@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -113,7 +114,8 @@ func New(cfg Config) (*Server, error) {
 	if cfg.StateFile != "" {
 		var err error
 		st, err = loadState(cfg.StateFile)
-		if err != nil {
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			// A missing file is the first start, not a problem.
 			s.log.Warn("dht: ignoring state file", "file", cfg.StateFile, "err", err)
 		}
 	}

@@ -1,9 +1,12 @@
 package dht
 
 import (
+	"context"
+	"log/slog"
 	"net/netip"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -64,4 +67,50 @@ func TestStateFileValidation(t *testing.T) {
 	if s.ID() == (ID{}) {
 		t.Error("zero id")
 	}
+}
+
+// TestStateFileLogs: a missing state file (the first start) is silent; a
+// corrupt one is worth a warning.
+func TestStateFileLogs(t *testing.T) {
+	dir := t.TempDir()
+	warnings := func(path string) []string {
+		t.Helper()
+		h := &recordHandler{}
+		newTestServer(t, Config{StateFile: path, Logger: slog.New(h)})
+		return h.warnings()
+	}
+	if w := warnings(filepath.Join(dir, "missing.state")); len(w) != 0 {
+		t.Errorf("missing state file: warnings %q, want none", w)
+	}
+	corrupt := filepath.Join(dir, "corrupt.state")
+	if err := os.WriteFile(corrupt, []byte("garbage"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if w := warnings(corrupt); len(w) != 1 {
+		t.Errorf("corrupt state file: warnings %q, want one", w)
+	}
+}
+
+// recordHandler keeps the messages of the records at warning level or above.
+type recordHandler struct {
+	mu   sync.Mutex
+	msgs []string
+}
+
+func (h *recordHandler) Enabled(context.Context, slog.Level) bool { return true }
+func (h *recordHandler) WithAttrs([]slog.Attr) slog.Handler       { return h }
+func (h *recordHandler) WithGroup(string) slog.Handler            { return h }
+func (h *recordHandler) Handle(_ context.Context, r slog.Record) error {
+	if r.Level >= slog.LevelWarn {
+		h.mu.Lock()
+		h.msgs = append(h.msgs, r.Message)
+		h.mu.Unlock()
+	}
+	return nil
+}
+
+func (h *recordHandler) warnings() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]string(nil), h.msgs...)
 }
