@@ -297,3 +297,36 @@ func TestIdlePeerGoroutines(t *testing.T) {
 		t.Fatalf("%.2f goroutines per idle peer, want 2", perPeer)
 	}
 }
+
+// TestPipelineSizedByTime: a peer's pipeline is about its rate ×
+// RequestQueueTime in blocks, within MinRequests and MaxRequests, never
+// above the reqq it advertised, and one block for a snubbing peer.
+func TestPipelineSizedByTime(t *testing.T) {
+	c := newTestClient(t, Config{RequestQueueTime: 2 * time.Second, MinRequests: 4, MaxRequests: 500})
+	mi := makeTorrent(t, makeData(t, t.TempDir(), "tree", 50_000), 16<<10)
+	tor, err := c.AddTorrent(mi, &TorrentOptions{Dir: t.TempDir(), State: Paused})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		rate    float64
+		reqq    int
+		snubbed bool
+		want    int
+	}{
+		{rate: 0, want: 4},
+		{rate: 1 << 20, want: 128}, // 2 MiB in flight
+		{rate: 1 << 30, want: 500},
+		{rate: 1 << 30, reqq: 250, want: 250},
+		{rate: 1 << 20, reqq: 2, want: 2},
+		{rate: 1 << 20, snubbed: true, want: 1},
+	} {
+		p := &peer{reqq: tc.reqq, snubbed: tc.snubbed}
+		p.downRate.value = tc.rate
+		var got int
+		tor.call(func() { got = tor.pipeline(p) })
+		if got != tc.want {
+			t.Errorf("rate %v, reqq %d, snubbed %v: pipeline %d, want %d", tc.rate, tc.reqq, tc.snubbed, got, tc.want)
+		}
+	}
+}
