@@ -17,6 +17,7 @@ import (
 	"github.com/bt-go/bt/metainfo"
 	"github.com/bt-go/bt/resume"
 	"github.com/bt-go/bt/wire"
+	"github.com/bt-go/bt/wire/metadata"
 )
 
 // Errors of a Client.
@@ -49,6 +50,10 @@ type Client struct {
 	closed   bool
 	done     chan struct{} // closed when Close has finished
 	stopCtx  func() bool   // releases NewClientContext's hook
+
+	// afterAdd, a test seam, runs in add once the torrent is registered
+	// and its loop started, before add goes on (and returns).
+	afterAdd func(*Torrent)
 
 	// OnDHTPort, if set before torrents are added, receives the DHT port
 	// peers announce with the port message (BEP 5), for a DHT node to use
@@ -215,8 +220,10 @@ func (c *Client) add(ih metainfo.Hash, mi *metainfo.MetaInfo, mag *metainfo.Magn
 	c.mu.Unlock()
 	c.attachResume(t, rec)
 	go t.run(o.State)
+	if c.afterAdd != nil {
+		c.afterAdd(t)
+	}
 	if mag != nil {
-		t.startFetch()
 		for _, s := range mag.Peers {
 			if ap, err := netip.ParseAddrPort(s); err == nil {
 				o.Peers = append(o.Peers, ap)
@@ -265,6 +272,10 @@ func (c *Client) newTorrent(ih metainfo.Hash, mi *metainfo.MetaInfo, mag *metain
 	}
 	if mi != nil {
 		t.meta.Store(&metaState{mi: mi, info: &mi.Info, layout: mi.Info.Layout()})
+	} else {
+		// The fetcher exists before any connection of the torrent can be
+		// accepted or dialled, so every peer is asked for the metadata.
+		t.fetcher = metadata.NewFetcher(ih, metadata.FetcherConfig{Logger: t.log})
 	}
 	for _, s := range o.PeerSources {
 		t.sources = append(t.sources, &sourceState{src: s})

@@ -116,24 +116,20 @@ func (t *Torrent) pexDrop(p *peer) {
 	}
 }
 
-// startFetch begins fetching a magnet link's metadata from the peers.
-func (t *Torrent) startFetch() {
-	t.call(func() {
-		if t.meta.Load() != nil || t.fetcher != nil {
+// waitMetadata waits, in the background, for the fetcher of a magnet link
+// (made with the torrent, so that no peer misses it) to assemble the
+// metadata, and hands it to the loop. It runs once, when the loop starts.
+func (t *Torrent) waitMetadata() {
+	f := t.fetcher
+	t.bg.Add(1)
+	go func() {
+		defer t.bg.Done()
+		info, err := f.Wait(t.ctx)
+		if err != nil {
 			return
 		}
-		f := metadata.NewFetcher(t.infoHash, metadata.FetcherConfig{Logger: t.log})
-		t.fetcher = f
-		t.bg.Add(1)
-		go func() {
-			defer t.bg.Done()
-			info, err := f.Wait(t.ctx)
-			if err != nil {
-				return
-			}
-			t.post(func() { t.gotMetadata(info) })
-		}()
-	})
+		t.post(func() { t.gotMetadata(info) })
+	}()
 }
 
 // gotMetadata switches a magnet torrent to a full one.

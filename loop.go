@@ -26,6 +26,8 @@ func (t *Torrent) run(initial State) {
 		if err := t.activate(m.mi); err != nil {
 			t.fail(err)
 		}
+	} else if t.fetcher != nil {
+		t.waitMetadata()
 	}
 	if t.err == nil {
 		t.changeState(initial)

@@ -135,12 +135,12 @@ type Torrent struct {
 	choke       choker.Choker
 	lastChoke   time.Time
 	sources     []*sourceState
-	fetcher     *metadata.Fetcher
-	waiters     []chan struct{} // WaitComplete callers
-	res         resumeState     // resume data (resume.go)
-	rd          readers         // streaming readers (reader.go)
-	lim         torrentLimits   // rate and connection limits (limits.go)
-	disc        discovery       // trackers and DHT (trackers.go, dht.go)
+	fetcher     *metadata.Fetcher // a magnet's, made with the torrent
+	waiters     []chan struct{}   // WaitComplete callers
+	res         resumeState       // resume data (resume.go)
+	rd          readers           // streaming readers (reader.go)
+	lim         torrentLimits     // rate and connection limits (limits.go)
+	disc        discovery         // trackers and DHT (trackers.go, dht.go)
 
 	pexMu  sync.Mutex
 	pexNew []netip.AddrPort // peers learnt by PEX, taken on each tick

@@ -156,11 +156,6 @@ func (t *Torrent) discoveryTick(now time.Time) {
 		if t.checking {
 			return // announce what we have, once we know it
 		}
-		if t.meta.Load() == nil && t.fetcher == nil {
-			// A magnet link whose metadata fetcher is not made yet: a
-			// peer connected now would never be asked for the metadata.
-			return
-		}
 		t.startDiscovery()
 	}
 	short := t.state == Started && !t.completed && len(t.peers) < lowPeers
