@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/bt-go/bt/bitfield"
+	"github.com/bt-go/bt/internal/picker"
 	"github.com/bt-go/bt/metainfo"
 	"github.com/bt-go/bt/wire"
 )
@@ -327,6 +328,41 @@ func TestPipelineSizedByTime(t *testing.T) {
 		tor.call(func() { got = tor.pipeline(p) })
 		if got != tc.want {
 			t.Errorf("rate %v, reqq %d, snubbed %v: pipeline %d, want %d", tc.rate, tc.reqq, tc.snubbed, got, tc.want)
+		}
+	}
+}
+
+// TestSnubbedDetected: a peer that has had our requests for a minute
+// without sending a block is snubbed (its pipeline is then one block).
+func TestSnubbedDetected(t *testing.T) {
+	c := newTestClient(t, Config{RequestTimeout: time.Hour})
+	mi := makeTorrent(t, makeData(t, t.TempDir(), "tree", 50_000), 16<<10)
+	tor, err := c.AddTorrent(mi, &TorrentOptions{Dir: t.TempDir(), State: Paused})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "metadata", tor.HasMetadata)
+	now := time.Now()
+	for _, tc := range []struct {
+		quiet       time.Duration
+		outstanding bool
+		want        bool
+	}{
+		{quiet: 30 * time.Second, outstanding: true, want: false},
+		{quiet: 61 * time.Second, outstanding: true, want: true},
+		{quiet: 61 * time.Second, outstanding: false, want: false},
+	} {
+		p := &peer{amInterested: true, lastActive: now, lastBlock: now.Add(-tc.quiet), reqs: map[picker.Block]time.Time{}}
+		if tc.outstanding {
+			p.reqs[picker.Block{Piece: 0, Index: 0}] = now
+		}
+		var got bool
+		tor.call(func() {
+			tor.checkPeer(p, now)
+			got = p.snubbed
+		})
+		if got != tc.want {
+			t.Errorf("quiet %v, outstanding %v: snubbed %v, want %v", tc.quiet, tc.outstanding, got, tc.want)
 		}
 	}
 }
