@@ -4,11 +4,14 @@ import (
 	"fmt"
 	"os"
 	"testing"
+
+	"go.uber.org/goleak"
 )
 
 // TestMain keeps the commands' default state and config directories inside
 // a temporary directory, so no test writes into the user's own, and keeps
-// every bt process of the tests off the public DHT.
+// every bt process of the tests off the public DHT. The commands run in
+// this process must leave no goroutine behind.
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "bt-cmd-test-")
 	if err != nil {
@@ -22,6 +25,12 @@ func TestMain(m *testing.M) {
 	os.Setenv("BT_DHT_BOOTSTRAP", "")
 	publicDHTBootstrap = nil
 	code := m.Run()
+	if code == 0 {
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintln(os.Stderr, "goleak:", err)
+			code = 1
+		}
+	}
 	os.RemoveAll(dir)
 	os.Exit(code)
 }
