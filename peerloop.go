@@ -221,7 +221,9 @@ func (t *Torrent) handlePeerEvent(e peerEvent) {
 		}
 		p.suggested = append(p.suggested, e.index)
 	case wire.MsgPort:
-		t.client.dhtPort(p.addr, e.port)
+		if !t.private() { // BEP 27: a private torrent's peers never feed the DHT
+			t.client.dhtPort(p.addr, e.port)
+		}
 	case wire.MsgExtended:
 		if h := p.conn.PeerExtendedHandshake(); h != nil {
 			p.reqq = h.Reqq
