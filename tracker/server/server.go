@@ -58,6 +58,11 @@ type Config struct {
 	// announces and scrapes (20/s, bursts of 100).
 	RequestsPerSecond float64
 	Burst             int
+	// MaxHTTPConns (4096) and MaxHTTPConnsPerIP (32) bound the HTTP
+	// connections open at once, in all and from one address (an IPv6
+	// address counts as its /64); a connection over either is closed at
+	// once.
+	MaxHTTPConns, MaxHTTPConnsPerIP int
 	// Allow, when set, limits the tracker to the info hashes it accepts.
 	Allow func(infoHash [20]byte) bool
 	// Logger receives the server's logs; nil means slog.Default().
@@ -99,6 +104,8 @@ func New(cfg Config) *Server {
 	def(&cfg.MaxPeersPerIP, 16)
 	def(&cfg.MaxEntriesPerIP, 1000)
 	def(&cfg.Burst, 100)
+	def(&cfg.MaxHTTPConns, 4096)
+	def(&cfg.MaxHTTPConnsPerIP, 32)
 	if cfg.RequestsPerSecond <= 0 {
 		cfg.RequestsPerSecond = 20
 	}
@@ -181,8 +188,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, pc net.PacketConn) 
 			MaxHeaderBytes:    16 << 10,
 			ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 		}
+		lln := newConnLimitListener(ln, s.cfg.MaxHTTPConns, s.cfg.MaxHTTPConnsPerIP)
 		wg.Go(func() {
-			if err := hs.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			if err := hs.Serve(lln); !errors.Is(err, http.ErrServerClosed) {
 				errs <- fmt.Errorf("server: http: %w", err)
 				cancel()
 			}

@@ -2,12 +2,15 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http/httptest"
 	"net/netip"
 	"net/url"
+	"os"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -292,5 +295,48 @@ func TestGlobalCaps(t *testing.T) {
 	s.store.announce(announceArgs{infoHash: hash(stored % 50), addr: addr(9999), left: 1}, s.now())
 	if _, p := s.Stats(); p != 30 {
 		t.Errorf("%d peers after a stop and a new announce, want 30", p)
+	}
+}
+
+// TestHTTPConnsPerIP: an address holding MaxHTTPConnsPerIP idle
+// connections gets its next one closed at once; when one of its
+// connections closes, it is served again.
+func TestHTTPConnsPerIP(t *testing.T) {
+	const limit = 4
+	r := start(t, Config{MaxHTTPConnsPerIP: limit}, "127.0.0.1")
+	addr := strings.TrimSuffix(strings.TrimPrefix(r.http, "http://"), "/announce")
+	var held []net.Conn
+	for range limit {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		held = append(held, c)
+	}
+	// The server accepts in order: by the time it takes this one, it holds
+	// the others.
+	extra, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer extra.Close()
+	extra.Write([]byte("GET /announce HTTP/1.1\r\nHost: x\r\n\r\n"))
+	extra.SetReadDeadline(time.Now().Add(3 * time.Second))
+	if n, err := extra.Read(make([]byte, 1)); err == nil || errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("connection over the limit: read %d bytes, %v; want it closed", n, err)
+	}
+	held[0].Close()
+	c := &tracker.Client{}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		_, err := c.Announce(context.Background(), r.http, tracker.AnnounceRequest{InfoHash: hash(1), PeerID: peerID(1), Port: 1})
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not served after a connection closed: %v", err)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
