@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/bt-go/bt/metainfo"
-	"github.com/bt-go/bt/wire"
 	"github.com/bt-go/bt/wire/metadata"
 	"github.com/bt-go/bt/wire/pex"
 )
@@ -27,10 +26,10 @@ func (t *Torrent) attachExtensions(p *peer) {
 	if m := t.meta.Load(); m != nil && m.info.Private {
 		return // BEP 27: no PEX on private torrents
 	}
-	var self []netip.AddrPort
-	if t.client.port != 0 {
-		self = append(self, netip.AddrPortFrom(netip.IPv4Unspecified(), uint16(t.client.port)))
-	}
+	// Our own address needs no pex.Config.Self: the connection's
+	// wire.Config.ListenPort (wireConfig) lets ut_pex leave out our listen
+	// port on the connection's local address and on the address the peer
+	// says it sees us at.
 	x := pex.New(pex.Config{
 		OnPeer: func(addr netip.AddrPort, _ pex.Flags) {
 			// Runs on the read goroutine: queue, never block. The loop
@@ -41,26 +40,22 @@ func (t *Torrent) attachExtensions(p *peer) {
 			}
 			t.pexMu.Unlock()
 		},
-		Self:   self,
 		Logger: t.log,
 	})
-	var ext any = x
-	if we, ok := ext.(wire.Extension); ok {
-		p.conn.Use(we)
-		p.pex = x
-		for q := range t.peers {
-			if q != p && q.pex != nil {
-				if a := q.listenAddr(); a.IsValid() {
-					x.AddPeer(a)
-				}
+	p.conn.Use(x)
+	p.pex = x
+	for q := range t.peers {
+		if q != p && q.pex != nil {
+			if a := q.listenAddr(); a.IsValid() {
+				x.AddPeer(a)
 			}
 		}
-		x.Start()
-		if a := p.listenAddr(); a.IsValid() {
-			for q := range t.peers {
-				if q != p && q.pex != nil {
-					q.pex.AddPeer(a)
-				}
+	}
+	x.Start()
+	if a := p.listenAddr(); a.IsValid() {
+		for q := range t.peers {
+			if q != p && q.pex != nil {
+				q.pex.AddPeer(a)
 			}
 		}
 	}
