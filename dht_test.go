@@ -62,32 +62,39 @@ func TestDHTMagnet(t *testing.T) {
 }
 
 // TestDHTPrivate: a private torrent is never looked up or announced on the
-// DHT, and its connections do not set the DHT bit.
+// DHT, and its connections do not set the DHT bit. A public torrent of the
+// same client is the control: once it is announced on the router, the
+// private one has had as many chances.
 func TestDHTPrivate(t *testing.T) {
 	router := startRouter(t)
 	dir := t.TempDir()
 	_, mi := trackerTorrent(t, dir, true)
+	_, pub := trackerTorrent(t, filepath.Join(dir, "public"), false)
 	c := newTestClient(t, Config{DHT: true, DHTBootstrap: []string{router.Addr().String()}})
 	tor, err := c.AddTorrent(mi, &TorrentOptions{Dir: filepath.Join(dir, "seed")})
 	if err != nil {
 		t.Fatal(err)
 	}
 	waitSeeding(t, tor, 10*time.Second)
-	waitFor(t, 10*time.Second, "the node to join", func() bool { return len(c.DHT().Nodes()) > 0 })
+	control, err := c.AddTorrent(pub, &TorrentOptions{Dir: filepath.Join(dir, "public", "seed")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitSeeding(t, control, 10*time.Second)
 	if tor.useDHT() || tor.wireConfig().DHT {
 		t.Error("a private torrent uses the DHT")
 	}
-	// A lookup would start in the same tick as the torrent's discovery.
-	waitFor(t, 10*time.Second, "discovery to run", func() bool {
-		var running, looked bool
-		tor.call(func() { running, looked = tor.disc.running, tor.disc.dht.running || !tor.disc.dht.last.IsZero() })
-		if looked {
-			t.Fatal("a private torrent was looked up on the DHT")
-		}
-		return running
-	})
-	if s := router.Stats(); s.InfoHashes != 0 {
-		t.Errorf("the router stored %d info hashes for a private torrent", s.InfoHashes)
+	if !control.useDHT() {
+		t.Fatal("the public torrent does not use the DHT")
+	}
+	waitFor(t, 20*time.Second, "the public torrent's announce", func() bool { return router.Stats().InfoHashes > 0 })
+	var looked bool
+	tor.call(func() { looked = tor.disc.dht.running || !tor.disc.dht.last.IsZero() })
+	if looked {
+		t.Error("a private torrent was looked up on the DHT")
+	}
+	if s := router.Stats(); s.InfoHashes != 1 {
+		t.Errorf("the router stored %d info hashes, want only the public torrent's", s.InfoHashes)
 	}
 }
 
