@@ -16,9 +16,7 @@ func TestHashCheckFindsDamage(t *testing.T) {
 	dir := t.TempDir()
 	src := makeData(t, filepath.Join(dir, "seed"), "tree", 100_000)
 	mi := makeTorrent(t, src, 16<<10)
-	s := newTestClient(t, Config{})
-	st, _ := s.AddTorrent(mi, &TorrentOptions{Dir: filepath.Join(dir, "seed")})
-	waitSeeding(t, st, 10*time.Second)
+	s, _ := seedTorrent(t, Config{}, mi, dir)
 
 	var mu sync.Mutex
 	var passed, failed []int

@@ -138,6 +138,19 @@ func waitComplete(t testing.TB, tor *Torrent, d time.Duration) {
 	}
 }
 
+// seedTorrent starts a client with cfg seeding mi from dir/seed and waits
+// until it has checked the data and has it all.
+func seedTorrent(t testing.TB, cfg Config, mi *metainfo.MetaInfo, dir string) (*Client, *Torrent) {
+	t.Helper()
+	c := newTestClient(t, cfg)
+	tor, err := c.AddTorrent(mi, &TorrentOptions{Dir: filepath.Join(dir, "seed")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitSeeding(t, tor, 10*time.Second)
+	return c, tor
+}
+
 // waitSeeding waits until a torrent has checked its data and has it all.
 func waitSeeding(t testing.TB, tor *Torrent, d time.Duration) {
 	t.Helper()

@@ -17,9 +17,7 @@ func TestDiskBackPressure(t *testing.T) {
 	dir := t.TempDir()
 	src := makeData(t, filepath.Join(dir, "seed"), "tree", 500_000, 70_000)
 	mi := makeTorrent(t, src, 32<<10)
-	s := newTestClient(t, Config{})
-	st, _ := s.AddTorrent(mi, &TorrentOptions{Dir: filepath.Join(dir, "seed")})
-	waitSeeding(t, st, 10*time.Second)
+	s, _ := seedTorrent(t, Config{}, mi, dir)
 	c := newTestClient(t, Config{DiskQueueBytes: 1, HashWorkers: 1})
 	tor, _ := c.AddTorrent(mi, &TorrentOptions{Dir: filepath.Join(dir, "leech"), Peers: []netip.AddrPort{loopback(s.Port())}})
 	waitComplete(t, tor, 30*time.Second)
@@ -32,9 +30,7 @@ func TestIdlePeerDropped(t *testing.T) {
 	dir := t.TempDir()
 	src := makeData(t, filepath.Join(dir, "seed"), "tree", 40_000)
 	mi := makeTorrent(t, src, 16<<10)
-	s := newTestClient(t, Config{IdleTimeout: 300 * time.Millisecond})
-	st, _ := s.AddTorrent(mi, &TorrentOptions{Dir: filepath.Join(dir, "seed")})
-	waitSeeding(t, st, 10*time.Second)
+	s, st := seedTorrent(t, Config{IdleTimeout: 300 * time.Millisecond}, mi, dir)
 	// A leecher that wants nothing: every file skipped.
 	c := newTestClient(t, Config{})
 	tor, _ := c.AddTorrent(mi, &TorrentOptions{Dir: filepath.Join(dir, "leech"), FilePriorities: []int{0},

@@ -325,9 +325,7 @@ func TestSetFilePriorityWhileRunning(t *testing.T) {
 	dir := t.TempDir()
 	src := makeData(t, filepath.Join(dir, "seed"), "tree", 200_000, 300_000, 100_000)
 	mi := makeTorrent(t, src, 16<<10)
-	seeder := newTestClient(t, Config{})
-	st, _ := seeder.AddTorrent(mi, &TorrentOptions{Dir: filepath.Join(dir, "seed")})
-	waitSeeding(t, st, 10*time.Second)
+	seeder, _ := seedTorrent(t, Config{}, mi, dir)
 
 	leech := newTestClient(t, Config{NoListen: true})
 	prios, err := SelectFiles(mi.Info.Layout(), true, nil, []string{"1"})
@@ -391,9 +389,7 @@ func TestPriorityOrder(t *testing.T) {
 	dir := t.TempDir()
 	src := makeData(t, filepath.Join(dir, "seed"), "tree", 1<<20, 1<<20)
 	mi := makeTorrent(t, src, 16<<10)
-	seeder := newTestClient(t, Config{})
-	st, _ := seeder.AddTorrent(mi, &TorrentOptions{Dir: filepath.Join(dir, "seed")})
-	waitSeeding(t, st, 10*time.Second)
+	seeder, _ := seedTorrent(t, Config{}, mi, dir)
 
 	l := mi.Info.Layout()
 	high := 1 // the second file in the torrent's order
@@ -439,9 +435,7 @@ func TestResumeMagnet(t *testing.T) {
 	dir := t.TempDir()
 	src := makeData(t, filepath.Join(dir, "seed"), "tree", 200_000, 100_000)
 	mi := makeTorrent(t, src, 16<<10)
-	seeder := newTestClient(t, Config{})
-	st, _ := seeder.AddTorrent(mi, &TorrentOptions{Dir: filepath.Join(dir, "seed")})
-	waitSeeding(t, st, 10*time.Second)
+	seeder, _ := seedTorrent(t, Config{}, mi, dir)
 
 	state := filepath.Join(dir, "state")
 	c := newTestClient(t, Config{NoListen: true, StateDir: state})

@@ -116,9 +116,7 @@ func TestHaveToEveryPeer(t *testing.T) {
 	dir := t.TempDir()
 	src := makeData(t, filepath.Join(dir, "seed"), "tree", 200_000)
 	mi := makeTorrent(t, src, 16<<10)
-	s := newTestClient(t, Config{})
-	st, _ := s.AddTorrent(mi, &TorrentOptions{Dir: filepath.Join(dir, "seed")})
-	waitSeeding(t, st, 10*time.Second)
+	s, _ := seedTorrent(t, Config{}, mi, dir)
 
 	c := newTestClient(t, Config{})
 	lt, _ := c.AddTorrent(mi, &TorrentOptions{Dir: filepath.Join(dir, "leech")})
@@ -143,9 +141,7 @@ func TestAllowedFastSent(t *testing.T) {
 	dir := t.TempDir()
 	src := makeData(t, filepath.Join(dir, "seed"), "tree", 400_000)
 	mi := makeTorrent(t, src, 16<<10) // 25 pieces
-	s := newTestClient(t, Config{})
-	st, _ := s.AddTorrent(mi, &TorrentOptions{Dir: filepath.Join(dir, "seed")})
-	waitSeeding(t, st, 10*time.Second)
+	s, _ := seedTorrent(t, Config{}, mi, dir)
 	f := dialScripted(t, s.Port(), mi, nil, nil, false)
 	want := wire.AllowedFastSet(net.IPv4(127, 0, 0, 1), mi.InfoHash, mi.Info.NumPieces(), allowedFastCount)
 	slices.Sort(want)
@@ -199,9 +195,7 @@ func TestOptimisticSlotKept(t *testing.T) {
 	dir := t.TempDir()
 	src := makeData(t, filepath.Join(dir, "seed"), "tree", 100_000)
 	mi := makeTorrent(t, src, 16<<10)
-	s := newTestClient(t, Config{UploadSlots: 1})
-	st, _ := s.AddTorrent(mi, &TorrentOptions{Dir: filepath.Join(dir, "seed")})
-	waitSeeding(t, st, 10*time.Second)
+	s, st := seedTorrent(t, Config{UploadSlots: 1}, mi, dir)
 	const n = 8
 	for range n {
 		f := dialScripted(t, s.Port(), mi, nil, nil, false)
@@ -281,9 +275,7 @@ func TestIdlePeerGoroutines(t *testing.T) {
 	dir := t.TempDir()
 	src := makeData(t, filepath.Join(dir, "seed"), "tree", 100_000)
 	mi := makeTorrent(t, src, 16<<10)
-	s := newTestClient(t, Config{})
-	st, _ := s.AddTorrent(mi, &TorrentOptions{Dir: filepath.Join(dir, "seed")})
-	waitSeeding(t, st, 10*time.Second)
+	s, st := seedTorrent(t, Config{}, mi, dir)
 	before := runtime.NumGoroutine()
 	const n = 20
 	for range n {

@@ -26,9 +26,7 @@ func TestPausedMovesNoData(t *testing.T) {
 	dir := t.TempDir()
 	src := makeData(t, filepath.Join(dir, "seed"), "tree", 200_000)
 	mi := makeTorrent(t, src, 16<<10)
-	seeder := newTestClient(t, Config{})
-	st, _ := seeder.AddTorrent(mi, &TorrentOptions{Dir: filepath.Join(dir, "seed")})
-	waitSeeding(t, st, 10*time.Second)
+	seeder, _ := seedTorrent(t, Config{}, mi, dir)
 
 	var mu sync.Mutex
 	var states []State
@@ -76,9 +74,7 @@ func TestStoppedRefusesPeers(t *testing.T) {
 	dir := t.TempDir()
 	src := makeData(t, filepath.Join(dir, "seed"), "tree", 100_000)
 	mi := makeTorrent(t, src, 16<<10)
-	seeder := newTestClient(t, Config{})
-	st, _ := seeder.AddTorrent(mi, &TorrentOptions{Dir: filepath.Join(dir, "seed")})
-	waitSeeding(t, st, 10*time.Second)
+	seeder, st := seedTorrent(t, Config{}, mi, dir)
 
 	c := newTestClient(t, Config{})
 	tor, err := c.AddTorrent(mi, &TorrentOptions{Dir: filepath.Join(dir, "leech"), State: Stopped})
@@ -124,9 +120,7 @@ func TestSelfAndDuplicateConnections(t *testing.T) {
 	dir := t.TempDir()
 	src := makeData(t, filepath.Join(dir, "seed"), "tree", 50_000)
 	mi := makeTorrent(t, src, 16<<10)
-	a := newTestClient(t, Config{})
-	ta, _ := a.AddTorrent(mi, &TorrentOptions{Dir: filepath.Join(dir, "seed")})
-	waitSeeding(t, ta, 10*time.Second)
+	a, ta := seedTorrent(t, Config{}, mi, dir)
 	ta.AddPeers(loopback(a.Port()))
 	waitFor(t, 10*time.Second, "self connection detected", func() bool { return a.isSelf(loopback(a.Port())) })
 	if n := len(ta.Peers()); n != 0 {
