@@ -19,7 +19,6 @@ import (
 
 	"github.com/bt-go/bt"
 	"github.com/bt-go/bt/metainfo"
-	"github.com/bt-go/bt/tracker"
 	"github.com/bt-go/bt/tracker/server"
 )
 
@@ -30,6 +29,8 @@ type demoFlags struct {
 	leechers int
 	maxUp    string
 	keep     bool
+
+	trackerLog *slog.Logger // the tracker's logs (tests); nil: discarded
 }
 
 func newDemoCmd() *cobra.Command {
@@ -57,6 +58,9 @@ afterwards unless --keep.`,
 	cmd.Flags().BoolVar(&f.keep, "keep", false, "keep the temporary directory and print where it is")
 	return cmd
 }
+
+// demoInterval is the announce interval of the demo's tracker.
+const demoInterval = 5 * time.Second
 
 // demoPeer is one member of the demo swarm.
 type demoPeer struct {
@@ -99,7 +103,11 @@ func runDemo(ctx context.Context, out io.Writer, f *demoFlags) (err error) {
 	}
 
 	// The tracker.
-	trk := server.New(server.Config{Interval: 15 * time.Second, Logger: quiet})
+	trkLog := quiet
+	if f.trackerLog != nil {
+		trkLog = f.trackerLog
+	}
+	trk := server.New(server.Config{Interval: demoInterval, Logger: trkLog})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return fmt.Errorf("demo: tracker: %w", err)
@@ -130,19 +138,7 @@ func runDemo(ctx context.Context, out io.Writer, f *demoFlags) (err error) {
 	fmt.Fprintf(out, "torrent %s: %d pieces of %s\n", mi.InfoHash, mi.Info.NumPieces(), sizeString(mi.Info.PieceLength))
 
 	// The peers, each a client of its own, finding the others through the
-	// tracker.
-	tc := &tracker.Client{}
-	source := bt.PeerSourceFunc(func(ctx context.Context, req bt.AnnounceRequest) (bt.AnnounceResponse, error) {
-		resp, err := tc.Announce(ctx, announce, tracker.AnnounceRequest{
-			InfoHash: req.InfoHash, PeerID: req.PeerID, Port: uint16(req.Port),
-			Uploaded: req.Uploaded, Downloaded: req.Downloaded, Left: req.Left,
-			Event: trackerEvent(req.Event), NumWant: req.NumWant,
-		})
-		if err != nil {
-			return bt.AnnounceResponse{}, err
-		}
-		return bt.AnnounceResponse{Peers: resp.Peers, Interval: resp.Interval}, nil
-	})
+	// tracker: the engine announces to the torrent's tracker itself.
 	var peers []*demoPeer
 	defer func() {
 		for _, p := range peers {
@@ -150,13 +146,16 @@ func runDemo(ctx context.Context, out io.Writer, f *demoFlags) (err error) {
 		}
 	}()
 	add := func(name, dir string) (*demoPeer, error) {
-		c, err := bt.NewClient(bt.Config{ListenAddr: "127.0.0.1:0", Logger: quiet, MaxUploadRate: up})
+		c, err := bt.NewClient(bt.Config{ListenAddr: "127.0.0.1:0", Logger: quiet, MaxUploadRate: up,
+			// The demo's tracker asks for an announce every demoInterval;
+			// a short demo must not wait the default minute for more peers.
+			TrackerMinInterval: demoInterval})
 		if err != nil {
 			return nil, err
 		}
 		p := &demoPeer{name: name, client: c}
 		peers = append(peers, p)
-		p.tor, err = c.AddTorrent(mi, &bt.TorrentOptions{Dir: dir, PeerSources: []bt.PeerSource{source}})
+		p.tor, err = c.AddTorrent(mi, &bt.TorrentOptions{Dir: dir})
 		return p, err
 	}
 	seed, err := add("seed", filepath.Join(dir, "seed"))
@@ -211,18 +210,6 @@ func runDemo(ctx context.Context, out io.Writer, f *demoFlags) (err error) {
 	fmt.Fprintf(out, "the seed sent %s; the leechers sent each other the other %s\n",
 		sizeString(fromSeed), sizeString(max(total-fromSeed, 0)))
 	return nil
-}
-
-func trackerEvent(e bt.AnnounceEvent) tracker.Event {
-	switch e {
-	case bt.AnnounceStarted:
-		return tracker.EventStarted
-	case bt.AnnounceCompleted:
-		return tracker.EventCompleted
-	case bt.AnnounceStopped:
-		return tracker.EventStopped
-	}
-	return tracker.EventNone
 }
 
 // writeRandom writes size random bytes to path.

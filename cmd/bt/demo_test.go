@@ -3,8 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"log/slog"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -57,4 +59,60 @@ func forgetContext(name string) {
 			c.SetContext(nil)
 		}
 	}
+}
+
+// TestDemoAnnouncesOnce: each peer of the demo says "started" to the
+// tracker once: the engine announces the torrent's tracker, and nothing
+// else announces for it a second time.
+func TestDemoAnnouncesOnce(t *testing.T) {
+	t.Setenv("TMPDIR", t.TempDir())
+	h := &announceCounter{started: make(map[string]int)}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	f := &demoFlags{size: "1MiB", leechers: 2, maxUp: "0", trackerLog: slog.New(h)}
+	var out bytes.Buffer
+	if err := runDemo(ctx, &out, f); err != nil {
+		t.Fatalf("demo: %v\n%s", err, out.String())
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if len(h.started) != 3 {
+		t.Errorf("%d peers announced started, want 3 (a seed and 2 leechers): %v", len(h.started), h.started)
+	}
+	for peer, n := range h.started {
+		if n != 1 {
+			t.Errorf("peer %s announced started %d times, want once", peer, n)
+		}
+	}
+}
+
+// announceCounter counts the tracker's "started" announces by peer.
+type announceCounter struct {
+	mu      sync.Mutex
+	started map[string]int
+}
+
+func (h *announceCounter) Enabled(context.Context, slog.Level) bool { return true }
+func (h *announceCounter) WithAttrs([]slog.Attr) slog.Handler       { return h }
+func (h *announceCounter) WithGroup(string) slog.Handler            { return h }
+func (h *announceCounter) Handle(_ context.Context, r slog.Record) error {
+	if r.Message != "announce" {
+		return nil
+	}
+	var peer, event string
+	r.Attrs(func(a slog.Attr) bool {
+		switch a.Key {
+		case "peer":
+			peer = a.Value.String()
+		case "event":
+			event = a.Value.String()
+		}
+		return true
+	})
+	if event == "started" {
+		h.mu.Lock()
+		h.started[peer]++
+		h.mu.Unlock()
+	}
+	return nil
 }
