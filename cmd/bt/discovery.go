@@ -73,20 +73,29 @@ func (f *discoveryFlags) configure(cfg *bt.Config) error {
 	return nil
 }
 
+// tiers checks the --tracker URLs and returns them, one tier each.
+func (f *discoveryFlags) tiers() ([][]string, error) {
+	var tiers [][]string
+	for _, u := range f.trackers {
+		l := strings.ToLower(u)
+		if !strings.HasPrefix(l, "http://") && !strings.HasPrefix(l, "https://") && !strings.HasPrefix(l, "udp://") {
+			return nil, fmt.Errorf("--tracker %q is not an http, https or udp URL", u)
+		}
+		tiers = append(tiers, []string{u})
+	}
+	return tiers, nil
+}
+
 // apply adds the --tracker URLs to tor, one tier each.
 func (f *discoveryFlags) apply(tor *bt.Torrent) error {
 	if len(f.trackers) == 0 {
 		return nil
 	}
-	var tiers [][]string
-	for _, u := range f.trackers {
-		l := strings.ToLower(u)
-		if !strings.HasPrefix(l, "http://") && !strings.HasPrefix(l, "https://") && !strings.HasPrefix(l, "udp://") {
-			return fmt.Errorf("--tracker %q is not an http, https or udp URL", u)
-		}
-		tiers = append(tiers, []string{u})
+	tiers, err := f.tiers()
+	if err != nil {
+		return err
 	}
-	err := tor.AddTrackers(tiers...)
+	err = tor.AddTrackers(tiers...)
 	if errors.Is(err, bt.ErrPrivate) {
 		return fmt.Errorf("--tracker: %s is private: it uses only its own trackers", tor.Name())
 	}

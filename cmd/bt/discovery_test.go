@@ -177,3 +177,44 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// TestResumeThroughDHT: bt resume joins the DHT as bt download does
+// (--dht-bootstrap here): a magnet link recorded in the state directory,
+// with no peer and no tracker, finds its seed through the DHT and
+// completes.
+func TestResumeThroughDHT(t *testing.T) {
+	resetDiscoveryFlags(t)
+	router, err := dht.New(dht.Config{Addr: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer router.Close()
+	data, file, _ := seedFixture(t)
+	seedClient(t, data, file, bt.Config{DHT: true, DHTBootstrap: []string{router.Addr().String()}})
+	waitUntil(t, "the seed to announce itself", func() bool { return router.Stats().InfoHashes > 0 })
+
+	// Record the magnet link in a state directory, as an interrupted bt
+	// download would have.
+	mi, err := metainfo.LoadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	state, dst := t.TempDir(), t.TempDir()
+	c, err := bt.NewClient(bt.Config{NoListen: true, StateDir: state})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.AddMagnet(mi.Magnet().String(), &bt.TorrentOptions{Dir: dst}); err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	out, err := execute(t, ctx, "resume", "--state-dir", state, "--port", "0",
+		"--dht-bootstrap", router.Addr().String())
+	if err != nil {
+		t.Fatalf("resume: %v\n%s", err, out)
+	}
+	sameFiles(t, data, filepath.Join(dst, "pack"))
+}

@@ -19,7 +19,7 @@ import (
 // execute runs the bt command line in-process and returns its error.
 func execute(t *testing.T, ctx context.Context, args ...string) (string, error) {
 	t.Helper()
-	var out bytes.Buffer
+	var out syncBuffer // the command and its logger write at once (tracker_test.go)
 	rootCmd.SetArgs(args)
 	// cobra keeps a subcommand's context from its first execution; tests
 	// execute commands many times.

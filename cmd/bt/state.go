@@ -90,18 +90,21 @@ func newResumeCmd() *cobra.Command {
 		seed     bool
 		quiet    bool
 		peers    []string
+		disc     discoveryFlags // --no-dht, --dht-bootstrap, --tracker (discovery.go)
 	)
 	cmd := &cobra.Command{
-		Use:   "resume [--state-dir DIR] [--port N] [--peer HOST:PORT]... [--seed] [--quiet]",
+		Use:   "resume [--state-dir DIR] [--port N] [--peer HOST:PORT]... [--no-dht] [--seed] [--quiet]",
 		Short: "Continue every torrent recorded in the state directory",
 		Long: `Resume restarts every torrent recorded in the state directory, each in its
 download directory with its file selection, from its resume data (no full
 recheck), and exits when all of them are complete; with --seed it keeps
-seeding until interrupted. Peers come from incoming connections and PEX,
-and from the trackers and DHT where bt has them.`,
+seeding until interrupted. Peers come from --peer addresses, incoming
+connections and PEX, from each torrent's trackers (and --tracker URLs, for
+the torrents that are not private), and from the DHT unless --no-dht, as
+with bt download.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runResume(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), stateDir, port, peers, seed, quiet)
+			return runResume(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), stateDir, port, peers, &disc, seed, quiet)
 		},
 	}
 	stateDirFlag(cmd, &stateDir)
@@ -109,10 +112,12 @@ and from the trackers and DHT where bt has them.`,
 	cmd.Flags().StringArrayVar(&peers, "peer", nil, "connect every torrent to the peer at HOST:PORT (repeatable)")
 	cmd.Flags().BoolVar(&seed, "seed", false, "keep seeding after the downloads complete, until interrupted")
 	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "print nothing but errors")
+	disc.register(cmd)
 	return cmd
 }
 
-func runResume(ctx context.Context, stdout, stderr io.Writer, stateDir string, port int, peerArgs []string, seed, quiet bool) error {
+func runResume(ctx context.Context, stdout, stderr io.Writer, stateDir string, port int, peerArgs []string,
+	disc *discoveryFlags, seed, quiet bool) error {
 	if stateDir == "" {
 		return errors.New("resume: no state directory")
 	}
@@ -121,7 +126,14 @@ func runResume(ctx context.Context, stdout, stderr io.Writer, stateDir string, p
 		return fmt.Errorf("resume: %w", err)
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	client, err := bt.NewClient(bt.Config{ListenAddr: fmt.Sprintf(":%d", port), StateDir: stateDir, Logger: logger})
+	cfg := bt.Config{ListenAddr: fmt.Sprintf(":%d", port), StateDir: stateDir, Logger: logger}
+	if err := disc.configure(&cfg); err != nil {
+		return fmt.Errorf("resume: %w", err)
+	}
+	if _, err := disc.tiers(); err != nil {
+		return fmt.Errorf("resume: %w", err)
+	}
+	client, err := bt.NewClient(cfg)
 	if errors.Is(err, bt.ErrPortInUse) {
 		return fmt.Errorf("resume: port %d is already in use", port)
 	}
@@ -141,6 +153,11 @@ func runResume(ctx context.Context, stdout, stderr io.Writer, stateDir string, p
 	for _, t := range tors {
 		fmt.Fprintf(out, "%s  %s  %s\n", t.InfoHash(), t.Name(), t.State())
 		t.AddPeers(peers...)
+		if err := disc.apply(t); err != nil {
+			// A private torrent among others (the URLs are checked):
+			// the others still get the extra trackers.
+			fmt.Fprintf(stderr, "resume: %v\n", err)
+		}
 	}
 	for _, t := range tors {
 		if t.State() == bt.Stopped {
