@@ -5,7 +5,6 @@ package bt
 import (
 	"context"
 	"errors"
-	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -34,25 +33,11 @@ func TestDiskFull(t *testing.T) {
 			t.Errorf("umount: %v: %s", err, out)
 		}
 	})
-	src := makeData(t, filepath.Join(dir, "seed"), "data", 3<<20, 1<<20)
-	mi := makeTorrent(t, src, 64<<10)
-	seed := newTestClient(t, Config{})
-	st, err := seed.AddTorrent(mi, &TorrentOptions{Dir: filepath.Join(dir, "seed")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	waitSeeding(t, st, 10*time.Second)
-
-	log := newFaultLog()
-	c := newTestClient(t, Config{})
-	tor, err := c.AddTorrent(mi, &TorrentOptions{Dir: leech, OnEvent: log.add,
-		Peers: []netip.AddrPort{loopback(seed.Port())}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	src, mi, seed, st, _ := faultSeed(t, dir, "data", 64<<10, 3<<20, 1<<20)
+	tor, log := faultLeech(t, mi, leech, seed, 0)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	err = tor.WaitComplete(ctx)
+	err := tor.WaitComplete(ctx)
 	if !errors.Is(err, storage.ErrNoSpace) {
 		t.Fatalf("WaitComplete on a full disk: %v; want ErrNoSpace", err)
 	}

@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/bt-go/bt/metainfo"
 )
 
 // faultLog records a torrent's events for a test.
@@ -77,21 +79,52 @@ func waitPieces(t *testing.T, tor *Torrent, n int, d time.Duration) {
 	}
 }
 
+// faultSeed seeds fresh data (files of the given sizes in dir/seed/name,
+// in pieces of pieceLen) on a client of its own, logging its events.
+func faultSeed(t *testing.T, dir, name string, pieceLen int64, sizes ...int) (src string, mi *metainfo.MetaInfo, seed *Client, st *Torrent, log *faultLog) {
+	t.Helper()
+	src = makeData(t, filepath.Join(dir, "seed"), name, sizes...)
+	mi = makeTorrent(t, src, pieceLen)
+	log = newFaultLog()
+	seed = newTestClient(t, Config{})
+	st, err := seed.AddTorrent(mi, &TorrentOptions{Dir: filepath.Join(dir, "seed"), OnEvent: log.add})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitSeeding(t, st, 10*time.Second)
+	return src, mi, seed, st, log
+}
+
+// faultLeech adds mi to a new client, in state (zero: Started), to be
+// downloaded into dir from seed, logging its events.
+func faultLeech(t *testing.T, mi *metainfo.MetaInfo, dir string, seed *Client, state State) (*Torrent, *faultLog) {
+	t.Helper()
+	log := newFaultLog()
+	c := newTestClient(t, Config{})
+	tor, err := c.AddTorrent(mi, &TorrentOptions{Dir: dir, OnEvent: log.add, State: state,
+		Peers: []netip.AddrPort{loopback(seed.Port())}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tor, log
+}
+
+// recheck hash-checks st again and waits for the check to end.
+func recheck(t *testing.T, st *Torrent, log *faultLog) {
+	t.Helper()
+	before := log.count(EventCheckDone)
+	if err := st.HashCheck(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "the recheck", func() bool { return log.count(EventCheckDone) > before })
+}
+
 // TestCorruptDataNotServed: data changed in place under a seed is found by
 // a recheck, and the damaged piece is no longer served: a leecher gets every
 // other piece and never a piece that fails its hash.
 func TestCorruptDataNotServed(t *testing.T) {
 	dir := t.TempDir()
-	src := makeData(t, filepath.Join(dir, "seed"), "data", 1<<20)
-	mi := makeTorrent(t, src, 64<<10)
-	seedLog := newFaultLog()
-	seed := newTestClient(t, Config{})
-	st, err := seed.AddTorrent(mi, &TorrentOptions{Dir: filepath.Join(dir, "seed"), OnEvent: seedLog.add})
-	if err != nil {
-		t.Fatal(err)
-	}
-	waitSeeding(t, st, 10*time.Second)
-
+	src, mi, seed, st, seedLog := faultSeed(t, dir, "data", 64<<10, 1<<20)
 	f, err := os.OpenFile(filepath.Join(src, "a.dat"), os.O_WRONLY, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -100,29 +133,13 @@ func TestCorruptDataNotServed(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.Close()
-	before := seedLog.count(EventCheckDone)
-	if err := st.HashCheck(); err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(10 * time.Second)
-	for seedLog.count(EventCheckDone) == before {
-		if time.Now().After(deadline) {
-			t.Fatal("recheck did not finish")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	recheck(t, st, seedLog)
 	if st.Bitfield().Has(3) || st.Bitfield().Count() != 15 {
 		t.Fatalf("after the recheck the seed has %d pieces, piece 3: %v; want 15 without piece 3",
 			st.Bitfield().Count(), st.Bitfield().Has(3))
 	}
 
-	leechLog := newFaultLog()
-	c := newTestClient(t, Config{})
-	lt, err := c.AddTorrent(mi, &TorrentOptions{Dir: filepath.Join(dir, "leech"), OnEvent: leechLog.add,
-		Peers: []netip.AddrPort{loopback(seed.Port())}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	lt, leechLog := faultLeech(t, mi, filepath.Join(dir, "leech"), seed, 0)
 	waitPieces(t, lt, 15, 30*time.Second)
 	if lt.Bitfield().Has(3) {
 		t.Fatal("the leecher got the corrupt piece")
@@ -137,27 +154,13 @@ func TestCorruptDataNotServed(t *testing.T) {
 // rechecks, keeps serving what is intact and never serves bad data.
 func TestTruncatedUnderSeed(t *testing.T) {
 	dir := t.TempDir()
-	src := makeData(t, filepath.Join(dir, "seed"), "data", 512<<10, 512<<10)
-	mi := makeTorrent(t, src, 64<<10)
-	seedLog := newFaultLog()
-	seed := newTestClient(t, Config{})
-	st, err := seed.AddTorrent(mi, &TorrentOptions{Dir: filepath.Join(dir, "seed"), OnEvent: seedLog.add})
-	if err != nil {
-		t.Fatal(err)
-	}
-	waitSeeding(t, st, 10*time.Second)
+	src, mi, seed, st, seedLog := faultSeed(t, dir, "data", 64<<10, 512<<10, 512<<10)
 	// The second file (pieces 8-15) loses its second half: pieces 12-15.
 	if err := os.Truncate(filepath.Join(src, "sub", "b.bin"), 256<<10); err != nil {
 		t.Fatal(err)
 	}
 
-	leechLog := newFaultLog()
-	c := newTestClient(t, Config{})
-	lt, err := c.AddTorrent(mi, &TorrentOptions{Dir: filepath.Join(dir, "leech"), OnEvent: leechLog.add,
-		Peers: []netip.AddrPort{loopback(seed.Port())}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	lt, leechLog := faultLeech(t, mi, filepath.Join(dir, "leech"), seed, 0)
 	e := seedLog.wait(t, EventDataMissing, 30*time.Second)
 	t.Logf("seed reported: piece %d: %v", e.Piece, e.Err)
 	if e.Piece < 12 || e.Err == nil {
@@ -183,29 +186,11 @@ func TestTruncatedUnderSeed(t *testing.T) {
 // and a leecher gets only the pieces that are still there.
 func TestDeletedUnderSeed(t *testing.T) {
 	dir := t.TempDir()
-	src := makeData(t, filepath.Join(dir, "seed"), "data", 256<<10, 256<<10)
-	mi := makeTorrent(t, src, 64<<10)
-	seedLog := newFaultLog()
-	seed := newTestClient(t, Config{})
-	st, err := seed.AddTorrent(mi, &TorrentOptions{Dir: filepath.Join(dir, "seed"), OnEvent: seedLog.add})
-	if err != nil {
-		t.Fatal(err)
-	}
-	waitSeeding(t, st, 10*time.Second)
+	src, mi, seed, st, seedLog := faultSeed(t, dir, "data", 64<<10, 256<<10, 256<<10)
 	if err := os.Remove(filepath.Join(src, "a.dat")); err != nil { // pieces 0-3
 		t.Fatal(err)
 	}
-	before := seedLog.count(EventCheckDone)
-	if err := st.HashCheck(); err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(10 * time.Second)
-	for seedLog.count(EventCheckDone) == before {
-		if time.Now().After(deadline) {
-			t.Fatal("recheck did not finish")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	recheck(t, st, seedLog)
 	waitPieces(t, st, 4, 10*time.Second)
 	for i := range 4 {
 		if st.Bitfield().Has(i) {
@@ -218,13 +203,7 @@ func TestDeletedUnderSeed(t *testing.T) {
 	if err := st.Err(); err != nil {
 		t.Fatalf("a deleted file stopped the seed: %v", err)
 	}
-	leechLog := newFaultLog()
-	c := newTestClient(t, Config{})
-	lt, err := c.AddTorrent(mi, &TorrentOptions{Dir: filepath.Join(dir, "leech"), OnEvent: leechLog.add,
-		Peers: []netip.AddrPort{loopback(seed.Port())}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	lt, leechLog := faultLeech(t, mi, filepath.Join(dir, "leech"), seed, 0)
 	waitPieces(t, lt, 4, 30*time.Second)
 	if n := leechLog.count(EventHashFail); n != 0 || lt.Bitfield().Has(0) {
 		t.Fatalf("leecher: %d hash fails, piece 0: %v", n, lt.Bitfield().Has(0))
@@ -236,21 +215,8 @@ func TestDeletedUnderSeed(t *testing.T) {
 // reported, once. It needs no privilege, unlike TestDiskFull.
 func TestStorageErrorStops(t *testing.T) {
 	dir := t.TempDir()
-	src := makeData(t, filepath.Join(dir, "seed"), "tree", 200_000, 100_000)
-	mi := makeTorrent(t, src, 32<<10)
-	seed := newTestClient(t, Config{})
-	st, err := seed.AddTorrent(mi, &TorrentOptions{Dir: filepath.Join(dir, "seed")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	waitSeeding(t, st, 10*time.Second)
-	log := newFaultLog()
-	c := newTestClient(t, Config{})
-	lt, err := c.AddTorrent(mi, &TorrentOptions{Dir: filepath.Join(dir, "leech"), OnEvent: log.add, State: Paused,
-		Peers: []netip.AddrPort{loopback(seed.Port())}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, mi, seed, st, _ := faultSeed(t, dir, "tree", 32<<10, 200_000, 100_000)
+	lt, log := faultLeech(t, mi, filepath.Join(dir, "leech"), seed, Paused)
 	// Once the initial check has found nothing, block the second file's
 	// directory, then start: the first writes there fail.
 	log.wait(t, EventCheckDone, 10*time.Second)
