@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -356,5 +357,41 @@ func TestSnubbedDetected(t *testing.T) {
 		if got != tc.want {
 			t.Errorf("quiet %v, outstanding %v: snubbed %v, want %v", tc.quiet, tc.outstanding, got, tc.want)
 		}
+	}
+}
+
+// TestDurableBeforeComplete: when a torrent reports completion, what it
+// wrote is durable (synced); without a state directory nothing else would
+// sync it.
+func TestDurableBeforeComplete(t *testing.T) {
+	dir := t.TempDir()
+	src := makeData(t, filepath.Join(dir, "seed"), "tree", 300_000, 50_000)
+	mi := makeTorrent(t, src, 32<<10)
+	s, _ := seedTorrent(t, Config{}, mi, dir)
+	c := newTestClient(t, Config{})
+	dirty := make(chan bool, 1)
+	var lt atomic.Pointer[Torrent]
+	tor, err := c.AddTorrent(mi, &TorrentOptions{Dir: filepath.Join(dir, "leech"), State: Paused,
+		OnEvent: func(e Event) {
+			if e.Type == EventComplete {
+				m := lt.Load().meta.Load()
+				dirty <- m.store == nil || m.store.Dirty()
+			}
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lt.Store(tor)
+	tor.AddPeers(loopback(s.Port()))
+	if err := tor.Start(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case d := <-dirty:
+		if d {
+			t.Fatal("completion reported with data not synced")
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("no completion")
 	}
 }

@@ -255,3 +255,27 @@ func TestInvalidLayouts(t *testing.T) {
 		t.Errorf("Open(nil layout): want an error")
 	}
 }
+
+// TestDirty: a write makes the store dirty until the next Sync.
+func TestDirty(t *testing.T) {
+	l := makeLayout(64, fspec{path: "t/a", length: 100}, fspec{path: "t/sub/b", length: 100})
+	data, hashes := torrentData(t, l, 9)
+	s := mustOpen(t, t.TempDir(), l, hashes, Options{})
+	if s.Dirty() {
+		t.Fatal("dirty before any write")
+	}
+	for _, i := range []int{0, 2} {
+		if err := s.WritePiece(i, piece(l, data, i)); err != nil {
+			t.Fatal(err)
+		}
+		if !s.Dirty() {
+			t.Fatalf("not dirty after writing piece %d", i)
+		}
+		if err := s.Sync(); err != nil {
+			t.Fatal(err)
+		}
+		if s.Dirty() {
+			t.Fatalf("dirty after Sync (piece %d)", i)
+		}
+	}
+}

@@ -22,6 +22,20 @@ func (s *Store) Sync() error {
 	return s.sync()
 }
 
+// Dirty reports whether anything written since the last Sync may not be
+// durable yet: a file written or a directory created that no Sync has
+// flushed.
+func (s *Store) Dirty() bool {
+	for i := range s.dirty {
+		if s.dirty[i].Load() {
+			return true
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.created) > 0
+}
+
 func (s *Store) sync() error {
 	// A concurrent Sync may have taken a file's dirty flag and still be in
 	// its fsync; waiting for it keeps the promise that data written before
