@@ -1,11 +1,13 @@
 package wire
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
 	"io"
 	"net"
+	"runtime"
 	"testing"
 	"time"
 )
@@ -297,5 +299,36 @@ func TestUnrequestedPieceIsWaste(t *testing.T) {
 	rec.next(t, MsgInterested)
 	if s := c.Stats(); s.Waste != 100 || s.PayloadDownloaded != 0 {
 		t.Fatalf("stats %+v", s)
+	}
+}
+
+// TestHugeFrameAllocatesLittle: a frame claiming 2 GiB ends the connection
+// before anything of its size is allocated.
+func TestHugeFrameAllocatesLittle(t *testing.T) {
+	cfg := testConfig('h')
+	c, rec, raw := startRaw(t, cfg, allReserved())
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	raw.write(t, u32s(0x7fffffff, 0x14000000))
+	closedWith(t, c, rec, ErrFrameTooLarge)
+	runtime.ReadMemStats(&after)
+	if n := after.TotalAlloc - before.TotalAlloc; n > 8<<20 {
+		t.Fatalf("a 2 GiB frame header cost %d bytes of allocation", n)
+	}
+}
+
+// TestBitfieldOverMaxFrame: a torrent with more pieces than a MaxFrame
+// bitfield can describe still gets its exact-size bitfield through.
+func TestBitfieldOverMaxFrame(t *testing.T) {
+	const n = 10_000_000 // 1,250,000 bytes of bitfield
+	cfg := testConfig('h')
+	cfg.PieceLength, cfg.TotalLength = 16<<10, n*(16<<10)
+	c, rec, raw := startRaw(t, cfg, allReserved())
+	frame := append(u32s(1+n/8), 5)
+	frame = append(frame, bytes.Repeat([]byte{0xff}, n/8)...)
+	raw.write(t, frame)
+	rec.next(t, MsgBitfield)
+	if !c.PeerHas(n-1) || c.PeerPieces().Count() != n {
+		t.Fatal("bitfield not applied")
 	}
 }
