@@ -395,3 +395,32 @@ func TestDurableBeforeComplete(t *testing.T) {
 		t.Fatal("no completion")
 	}
 }
+
+// TestIdleTorrentGoroutines: a started torrent with no peers costs one
+// goroutine, its loop.
+func TestIdleTorrentGoroutines(t *testing.T) {
+	c := newTestClient(t, Config{})
+	dir := t.TempDir()
+	var mis []*metainfo.MetaInfo
+	for k := range 10 {
+		mis = append(mis, makeTorrent(t, makeData(t, dir, fmt.Sprint("t", k), 20_000+k), 16<<10))
+	}
+	before := runtime.NumGoroutine()
+	var tors []*Torrent
+	for _, mi := range mis {
+		tor, err := c.AddTorrent(mi, &TorrentOptions{Dir: dir})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tors = append(tors, tor)
+	}
+	for _, tor := range tors {
+		waitSeeding(t, tor, 10*time.Second)
+	}
+	var perTorrent float64
+	waitFor(t, 10*time.Second, "background work to end", func() bool {
+		perTorrent = float64(runtime.NumGoroutine()-before) / float64(len(tors))
+		return perTorrent <= 1
+	})
+	t.Logf("%.1f goroutines per idle torrent", perTorrent)
+}
