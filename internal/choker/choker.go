@@ -5,7 +5,8 @@
 // unchoked — by how fast they upload to us while we download (reciprocation),
 // and while seeding by how fast they take data from us or in round-robin
 // order — plus one optimistic slot that rotates every 30 s to a random choked,
-// interested peer, newly connected peers being three times as likely to win it.
+// interested peer (another than the last, when there is one), newly connected
+// peers being three times as likely to win it.
 // Peers that have not sent us a block for a minute despite our requests are
 // snubbed: they lose their regular slot and can only win the optimistic one.
 //
@@ -125,10 +126,18 @@ func (c *Choker) Round(now time.Time, peers []Peer, seeding bool) Result {
 		}
 	}
 	if !keep {
+		// Rotate: the previous optimistic peer had its turn, so it is
+		// chosen again only when no other peer qualifies.
+		prev, hadPrev := c.optimistic, c.haveOptimistic
 		c.haveOptimistic = false
 		var pool []int
+		prevQualifies := false
 		for _, p := range peers {
 			if !p.Interested || regular[p.ID] {
+				continue
+			}
+			if hadPrev && p.ID == prev {
+				prevQualifies = true
 				continue
 			}
 			w := 1
@@ -138,6 +147,9 @@ func (c *Choker) Round(now time.Time, peers []Peer, seeding bool) Result {
 			for range w {
 				pool = append(pool, p.ID)
 			}
+		}
+		if len(pool) == 0 && prevQualifies {
+			pool = append(pool, prev)
 		}
 		if len(pool) > 0 {
 			c.optimistic = pool[rng.IntN(len(pool))]

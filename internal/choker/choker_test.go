@@ -129,3 +129,27 @@ func TestNewPeersFavoured(t *testing.T) {
 		t.Fatalf("new peer won the optimistic slot %d/400 times, want about 300", wins)
 	}
 }
+
+// TestOptimisticMovesOn: a rotation gives the optimistic slot to another
+// peer whenever another qualifies.
+func TestOptimisticMovesOn(t *testing.T) {
+	c := &Choker{Slots: 1, Rand: rand.New(rand.NewPCG(5, 5))}
+	ps := peers(3)
+	ps[0].DownloadRate = 1e6 // the regular slot
+	last := c.Round(t0, ps, false).Optimistic
+	for k := 1; k <= 20; k++ {
+		o := c.Round(t0.Add(time.Duration(k)*DefaultOptimisticInterval), ps, false).Optimistic
+		if o == last || o == 0 {
+			t.Fatalf("rotation %d: optimistic %d after %d", k, o, last)
+		}
+		last = o
+	}
+	// Alone, it keeps the slot.
+	ps = ps[:2]
+	if o := c.Round(t0.Add(time.Hour), ps, false).Optimistic; o != 1 {
+		t.Fatalf("only peer 1 qualifies, optimistic %d", o)
+	}
+	if o := c.Round(t0.Add(2*time.Hour), ps, false).Optimistic; o != 1 {
+		t.Fatalf("only peer 1 qualifies, optimistic %d after a rotation", o)
+	}
+}
