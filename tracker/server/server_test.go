@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"math/rand/v2"
 	"net"
 	"net/http/httptest"
 	"net/netip"
@@ -338,5 +340,57 @@ func TestHTTPConnsPerIP(t *testing.T) {
 			t.Fatalf("not served after a connection closed: %v", err)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestStoreCounts: after any mix of announces, stops, evictions and
+// expiries, the store's counts (total, entries per address, per address
+// in each swarm, seeds, the index) agree with its entries.
+func TestStoreCounts(t *testing.T) {
+	s := New(Config{MaxPeersPerIP: 3, MaxEntriesPerIP: 8, MaxPeers: 40, MaxPeersPerTorrent: 10, RequestsPerSecond: 1e9, Burst: 1 << 30})
+	rng := rand.New(rand.NewPCG(1, 2))
+	now := time.Unix(1_000_000, 0)
+	for step := range 5000 {
+		a := announceArgs{
+			infoHash: hash(rng.IntN(6)), left: int64(rng.IntN(2)), numWant: 5,
+			addr: netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 0, 0, byte(rng.IntN(5))}), uint16(1+rng.IntN(6))),
+		}
+		switch rng.IntN(10) {
+		case 0:
+			a.event = "stopped"
+		case 1:
+			a.event = "completed"
+		}
+		now = now.Add(time.Duration(rng.IntN(30)) * time.Second)
+		s.store.announce(a, now)
+		if rng.IntN(50) == 0 {
+			s.store.expire(now)
+		}
+		st := s.store
+		total, perIP := 0, map[netip.Addr]int{}
+		for ih, sw := range st.torrents {
+			if len(sw.peers) == 0 {
+				t.Fatalf("step %d: empty swarm %x kept", step, ih[:2])
+			}
+			seeds, mine := 0, map[netip.Addr]int{}
+			for i, p := range sw.peers {
+				if sw.index[p.addr] != i {
+					t.Fatalf("step %d: index of %v is %d, not %d", step, p.addr, sw.index[p.addr], i)
+				}
+				if p.seed {
+					seeds++
+				}
+				mine[addrKey(p.addr.Addr())]++
+				perIP[addrKey(p.addr.Addr())]++
+			}
+			total += len(sw.peers)
+			if seeds != sw.seeds || len(sw.index) != len(sw.peers) || !maps.Equal(mine, sw.perIP) {
+				t.Fatalf("step %d: swarm counts seeds %d/%d, index %d/%d, per address %v/%v",
+					step, sw.seeds, seeds, len(sw.index), len(sw.peers), sw.perIP, mine)
+			}
+		}
+		if total != st.total || !maps.Equal(perIP, st.perIP) {
+			t.Fatalf("step %d: store counts total %d/%d, per address %v/%v", step, st.total, total, st.perIP, perIP)
+		}
 	}
 }

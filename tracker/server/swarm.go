@@ -27,6 +27,7 @@ type peerEntry struct {
 type swarm struct {
 	peers      []peerEntry
 	index      map[netip.AddrPort]int
+	perIP      map[netip.Addr]int // entries per addrKey
 	seeds      int
 	downloaded int
 }
@@ -88,7 +89,7 @@ func (s *store) announce(a announceArgs, now time.Time) announceResult {
 	seed := a.left == 0
 	key := addrKey(a.addr.Addr())
 	if sw == nil && s.canAddLocked(nil, key) && len(s.torrents) < s.lim.maxTorrents {
-		sw = &swarm{index: make(map[netip.AddrPort]int)}
+		sw = &swarm{index: make(map[netip.AddrPort]int), perIP: make(map[netip.Addr]int)}
 		s.torrents[a.infoHash] = sw
 	}
 	if sw == nil {
@@ -116,6 +117,7 @@ func (s *store) announce(a announceArgs, now time.Time) announceResult {
 			sw.peers = append(sw.peers, peerEntry{addr: a.addr, id: a.peerID, seed: seed, expires: now.Add(s.lim.ttl)})
 			s.total++
 			s.perIP[key]++
+			sw.perIP[key]++
 			if seed {
 				sw.seeds++
 			}
@@ -141,15 +143,7 @@ func (s *store) canAddLocked(sw *swarm, key netip.Addr) bool {
 	return sw == nil || len(sw.peers) < s.lim.maxPeersPerTorrent && s.ipCountLocked(sw, key) < s.lim.maxPeersPerIP
 }
 
-func (s *store) ipCountLocked(sw *swarm, key netip.Addr) int {
-	n := 0
-	for _, p := range sw.peers {
-		if addrKey(p.addr.Addr()) == key {
-			n++
-		}
-	}
-	return n
-}
+func (s *store) ipCountLocked(sw *swarm, key netip.Addr) int { return sw.perIP[key] }
 
 // evictOldestLocked drops key's entry of sw that expires first, making
 // room for a client that restarted on a new port.
@@ -186,6 +180,9 @@ func (s *store) removeLocked(ih [20]byte, sw *swarm, addr netip.AddrPort) {
 	key := addrKey(addr.Addr())
 	if s.perIP[key]--; s.perIP[key] <= 0 {
 		delete(s.perIP, key)
+	}
+	if sw.perIP[key]--; sw.perIP[key] <= 0 {
+		delete(sw.perIP, key)
 	}
 	if len(sw.peers) == 0 {
 		delete(s.torrents, ih)
