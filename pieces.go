@@ -108,6 +108,7 @@ func (t *Torrent) handleDisk(r diskResult) {
 	}
 	if r.ok {
 		t.gotPiece(r.piece)
+		t.suggestCached(r.piece) // suggest.go
 		t.emit(Event{Type: EventHashPass, Piece: r.piece})
 		if fp := t.failed[r.piece]; fp != nil {
 			delete(t.failed, r.piece)
