@@ -80,6 +80,12 @@ func (t *Torrent) resumePlan(st *storage.Store, m *metaState, rec *resume.Data) 
 		t.log.Warn("resume: describing the files; checking everything", "err", err)
 		return nil
 	}
+	if rec.Magnet != "" && len(rec.Files) == 0 {
+		// A magnet link recorded before its metadata came: nothing to
+		// trust, and nothing wrong either.
+		t.log.Debug("resume record predates the metadata; checking everything")
+		return nil
+	}
 	plan, err := rec.Plan(t.infoHash, m.layout, stats, part)
 	if err != nil {
 		t.log.Warn("ignoring resume data; checking everything", "err", err)
