@@ -146,3 +146,33 @@ func TestRequestPiece(t *testing.T) {
 		t.Fatalf("rates: a down %v, b up %v", sa.DownloadRate, sb.UploadRate)
 	}
 }
+
+// TestHandshakeBytes: the handshake on the wire is BEP 3's, with the
+// reserved bits of BEP 5 (DHT: byte 7, 0x01), BEP 6 (Fast: byte 7, 0x04)
+// and BEP 10 (extension protocol: byte 5, 0x10); the peer's bits, info hash
+// and peer id are reported on receipt.
+func TestHandshakeBytes(t *testing.T) {
+	ca, cb := testConfig('a'), testConfig('b')
+	ca.DHT = true
+	var buf bytes.Buffer
+	if err := WriteHandshake(&buf, ca.Handshake()); err != nil {
+		t.Fatal(err)
+	}
+	b := buf.Bytes()
+	if len(b) != 68 || b[0] != 19 || string(b[1:20]) != "BitTorrent protocol" {
+		t.Fatalf("handshake %q", b)
+	}
+	if want := []byte{0, 0, 0, 0, 0, 0x10, 0, 0x05}; !bytes.Equal(b[20:28], want) {
+		t.Fatalf("reserved % x, want % x", b[20:28], want)
+	}
+	if !bytes.Equal(b[28:48], ca.InfoHash[:]) || !bytes.Equal(b[48:68], ca.PeerID[:]) {
+		t.Fatal("info hash or peer id misplaced")
+	}
+	a, bc := pipePair(t, ca, cb)
+	if !bc.SupportsDHT() || a.SupportsDHT() || !bc.PeerHandshake().Reserved.DHT() {
+		t.Fatalf("DHT bit: b sees %v, a sees %v", bc.SupportsDHT(), a.SupportsDHT())
+	}
+	if h := a.PeerHandshake(); h.PeerID != cb.PeerID || h.InfoHash != cb.InfoHash || !h.Reserved.Fast() || !h.Reserved.Extended() {
+		t.Fatalf("a got handshake %+v", h)
+	}
+}
