@@ -284,12 +284,14 @@ func TestIdlePeerGoroutines(t *testing.T) {
 	}
 	waitFor(t, 10*time.Second, "the peers", func() bool { return len(st.Peers()) == n })
 	// Each connection has two ends in this process: the scripted peer's
-	// wire.Conn (two goroutines) and the seed's.
-	perPeer := float64(runtime.NumGoroutine()-before)/n - 2
+	// wire.Conn (two goroutines) and the seed's. Goroutines of earlier
+	// work may still be ending: poll.
+	var perPeer float64
+	waitFor(t, 10*time.Second, "two goroutines per idle peer", func() bool {
+		perPeer = float64(runtime.NumGoroutine()-before)/n - 2
+		return perPeer <= 2
+	})
 	t.Logf("%.2f goroutines per idle peer", perPeer)
-	if perPeer > 2.25 {
-		t.Fatalf("%.2f goroutines per idle peer, want 2", perPeer)
-	}
 }
 
 // TestPipelineSizedByTime: a peer's pipeline is about its rate ×
