@@ -44,6 +44,7 @@ func (t *Torrent) addConn(c *wire.Conn, incoming bool) {
 		reject("too many connections")
 		return
 	}
+	var replaced *peer
 	for q := range t.peers {
 		if q.peerID != pid {
 			continue
@@ -54,11 +55,14 @@ func (t *Torrent) addConn(c *wire.Conn, incoming bool) {
 			reject("duplicate connection")
 			return
 		}
-		q.conn.Close()
+		replaced = q
 	}
 	if !t.client.acquireConn() {
 		reject("too many connections in the client")
-		return
+		return // keeping the connection it would have replaced
+	}
+	if replaced != nil {
+		replaced.conn.Close()
 	}
 	t.nextPID++
 	now := time.Now()

@@ -426,3 +426,76 @@ func TestIdleTorrentGoroutines(t *testing.T) {
 	})
 	t.Logf("%.1f goroutines per idle torrent", perTorrent)
 }
+
+// TestDuplicateAtConnectionLimit: when a peer we are connected to dials us
+// while we dial it, and the client has no connection to spare, the
+// connection we have stays (the replacement is refused, not both lost).
+func TestDuplicateAtConnectionLimit(t *testing.T) {
+	dir := t.TempDir()
+	src := makeData(t, filepath.Join(dir, "seed"), "tree", 50_000)
+	mi := makeTorrent(t, src, 16<<10)
+	a, ta := seedTorrent(t, Config{MaxConns: 1}, mi, dir)
+	// The peer's id sorts above ours, so the connection we open is the one
+	// both sides keep: ours replaces its incoming one.
+	var pid [20]byte
+	for i := range pid {
+		pid[i] = 0xff
+	}
+	cfg := &wire.Config{InfoHash: mi.InfoHash, PeerID: pid, PieceLength: mi.Info.PieceLength, TotalLength: mi.Info.TotalLength()}
+	var mu sync.Mutex
+	var conns []*wire.Conn
+	start := func(c *wire.Conn) {
+		mu.Lock()
+		conns = append(conns, c)
+		mu.Unlock()
+		c.HaveNone()
+		c.Start(wire.Funcs{})
+	}
+	ln, err := wire.Listen("127.0.0.1:0", wire.ListenConfig{
+		Torrent:   func(wire.Handshake, net.Addr) *wire.Config { return cfg },
+		Connected: start,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+			<-c.Done()
+		}
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := wire.Dial(ctx, fmt.Sprintf("127.0.0.1:%d", a.Port()), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start(c)
+	waitFor(t, 10*time.Second, "the incoming connection", func() bool { return len(ta.Peers()) == 1 })
+	ta.AddPeers(addrPortOf(ln.Addr()))
+	var dialled *wire.Conn
+	waitFor(t, 10*time.Second, "our dial to arrive", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		if len(conns) == 2 {
+			dialled = conns[1]
+		}
+		return dialled != nil
+	})
+	select {
+	case <-dialled.Done(): // refused
+	case <-time.After(10 * time.Second):
+		t.Fatal("the replacing connection was kept over the limit")
+	}
+	if n := len(ta.Peers()); n != 1 {
+		t.Fatalf("%d connections after the refused replacement, want 1", n)
+	}
+	select {
+	case <-c.Done():
+		t.Fatal("the kept connection was closed")
+	default:
+	}
+}
