@@ -284,3 +284,33 @@ func TestDuplicateAtConnectionLimit(t *testing.T) {
 	default:
 	}
 }
+
+// TestPeerInfo: Torrent.Peers describes a connection: address, peer id,
+// client name, flags and progress.
+func TestPeerInfo(t *testing.T) {
+	dir := t.TempDir()
+	src := makeData(t, filepath.Join(dir, "seed"), "tree", 64<<10)
+	mi := makeTorrent(t, src, 16<<10) // 4 pieces
+	s, st := seedTorrent(t, Config{}, mi, dir)
+	half := bitfield.New(4)
+	half.Set(1)
+	half.Set(3)
+	f := dialScripted(t, s.Port(), mi, &half, nil, false)
+	if err := f.conn.Interested(); err != nil {
+		t.Fatal(err)
+	}
+	var pi PeerInfo
+	waitFor(t, 10*time.Second, "the peer, interested", func() bool {
+		ps := st.Peers()
+		if len(ps) == 1 {
+			pi = ps[0]
+		}
+		return len(ps) == 1 && pi.Flags.PeerInterested
+	})
+	if id := f.conn.OurHandshake().PeerID; pi.PeerID != id || pi.Addr != addrPortOf(f.conn.LocalAddr()) {
+		t.Errorf("peer %v %q, want %v %q", pi.Addr, pi.PeerID[:8], f.conn.LocalAddr(), id[:8])
+	}
+	if !pi.Flags.Incoming || pi.Flags.AmInterested || pi.Progress != 0.5 || pi.Client == "" || pi.Connected.IsZero() {
+		t.Errorf("peer info %+v", pi)
+	}
+}
