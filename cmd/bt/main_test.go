@@ -8,6 +8,9 @@ import (
 	"go.uber.org/goleak"
 )
 
+// testDir is the temporary directory TestMain removes at the end.
+var testDir string
+
 // TestMain keeps the commands' default state and config directories inside
 // a temporary directory, so no test writes into the user's own, and keeps
 // every bt process of the tests off the public DHT. The commands run in
@@ -18,6 +21,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
+	testDir = dir
 	os.Setenv("XDG_STATE_HOME", dir+"/state")
 	os.Setenv("XDG_CONFIG_HOME", dir+"/config")
 	os.Setenv("XDG_CACHE_HOME", dir+"/cache")

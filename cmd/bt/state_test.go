@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -19,18 +20,28 @@ import (
 	"github.com/bt-go/bt/storage"
 )
 
-// buildBT builds the bt binary for tests that run it as a process.
+// buildBT builds the bt binary for tests that run it as a process, once
+// per test binary (into TestMain's temporary directory).
 func buildBT(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "bt")
-	if runtime.GOOS == "windows" {
-		bin += ".exe"
+	built.once.Do(func() {
+		built.bin = filepath.Join(testDir, "bin", "bt")
+		if runtime.GOOS == "windows" {
+			built.bin += ".exe"
+		}
+		built.out, built.err = exec.Command("go", "build", "-o", built.bin, ".").CombinedOutput()
+	})
+	if built.err != nil {
+		t.Fatalf("go build: %v\n%s", built.err, built.out)
 	}
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
-	if err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
+	return built.bin
+}
+
+var built struct {
+	once sync.Once
+	bin  string
+	out  []byte
+	err  error
 }
 
 // ltSeed starts a libtorrent seed of a fresh multi-file tree with the given
