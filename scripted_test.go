@@ -314,3 +314,24 @@ func TestPeerInfo(t *testing.T) {
 		t.Errorf("peer info %+v", pi)
 	}
 }
+
+// TestAllowedFastHonoured: a peer that keeps us choked but allows a piece
+// fast is asked for that piece, and only that one.
+func TestAllowedFastHonoured(t *testing.T) {
+	dir := t.TempDir()
+	src := makeData(t, filepath.Join(dir, "seed"), "tree", 128<<10)
+	mi := makeTorrent(t, src, 16<<10) // 8 pieces
+	c := newTestClient(t, Config{})
+	if _, err := c.AddTorrent(mi, &TorrentOptions{Dir: filepath.Join(dir, "leech")}); err != nil {
+		t.Fatal(err)
+	}
+	full := bitfield.Full(8)
+	f := dialScripted(t, c.Port(), mi, &full, nil, false)
+	if err := f.conn.AllowedFast(5); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "requests for the allowed piece", func() bool { return len(f.got(wire.MsgRequest)) > 0 })
+	if got := f.indices(wire.MsgRequest); !slices.Equal(got, []int{5}) {
+		t.Fatalf("requested pieces %v while choked, want [5]", got)
+	}
+}
