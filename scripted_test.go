@@ -130,6 +130,9 @@ func TestHaveToEveryPeer(t *testing.T) {
 		waitFor(t, 10*time.Second, fmt.Sprintf("watcher %d to hear of every piece", k), func() bool {
 			return len(w.indices(wire.MsgHave)) == n
 		})
+		if len(w.got(wire.MsgHaveNone)) != 1 {
+			t.Errorf("watcher %d: the empty leecher did not announce have none", k)
+		}
 	}
 }
 
@@ -146,6 +149,9 @@ func TestAllowedFastSent(t *testing.T) {
 	waitFor(t, 10*time.Second, "the allowed-fast set", func() bool { return len(f.got(wire.MsgAllowedFast)) >= len(want) })
 	if got := f.indices(wire.MsgAllowedFast); !slices.Equal(got, want) {
 		t.Fatalf("allowed fast %v, want %v", got, want)
+	}
+	if len(f.got(wire.MsgHaveAll)) != 1 || len(f.got(wire.MsgBitfield)) != 0 {
+		t.Fatal("a seed speaking the fast extension did not announce itself with have all")
 	}
 }
 
