@@ -170,3 +170,37 @@ func TestDurableBeforeComplete(t *testing.T) {
 		t.Fatal("no completion")
 	}
 }
+
+// TestWantedLeftComplete: with a file skipped, Wanted and Left cover the
+// other file's pieces only, and Complete (everything wanted is here) holds
+// without Seeding (everything is here), as the seed defines them.
+func TestWantedLeftComplete(t *testing.T) {
+	dir := t.TempDir()
+	src := makeData(t, filepath.Join(dir, "seed"), "tree", 64<<10, 64<<10)
+	mi := makeTorrent(t, src, 16<<10) // a.dat: pieces 0-3, sub/b.bin: 4-7
+	if p := mi.Info.Layout().Files[0].Path; p[len(p)-1] != "a.dat" {
+		t.Fatalf("first file %v", p)
+	}
+	s, _ := seedTorrent(t, Config{}, mi, dir)
+	c := newTestClient(t, Config{})
+	tor, err := c.AddTorrent(mi, &TorrentOptions{Dir: filepath.Join(dir, "leech"), State: Paused,
+		FilePriorities: []int{PrioritySkip, PriorityNormal}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "the initial check", func() bool { return !tor.Stats().Checking && tor.Left() >= 0 })
+	if w := tor.Wanted(); w.Count() != 4 || !w.Has(4) || !w.Has(7) || w.Has(0) {
+		t.Fatalf("wanted %v, want pieces 4-7", w)
+	}
+	if tor.Left() != 64<<10 || tor.Complete() || tor.Seeding() {
+		t.Fatalf("before: left %d, complete %v, seeding %v", tor.Left(), tor.Complete(), tor.Seeding())
+	}
+	tor.AddPeers(loopback(s.Port()))
+	if err := tor.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitComplete(t, tor, 30*time.Second)
+	if w := tor.Wanted(); w.Count() != 0 || tor.Left() != 0 || !tor.Complete() || tor.Seeding() {
+		t.Fatalf("after: wanted %v, left %d, complete %v, seeding %v", w, tor.Left(), tor.Complete(), tor.Seeding())
+	}
+}
