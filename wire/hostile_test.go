@@ -332,3 +332,32 @@ func TestBitfieldOverMaxFrame(t *testing.T) {
 		t.Fatal("bitfield not applied")
 	}
 }
+
+// TestMaxRequestLength: configured up to 128 KiB, a request of that length
+// is served and a longer one ends the connection.
+func TestMaxRequestLength(t *testing.T) {
+	for _, tc := range []struct {
+		length uint32
+		ok     bool
+	}{{128 << 10, true}, {128<<10 + 1, false}} {
+		cfg := testConfig('m')
+		cfg.PieceLength, cfg.TotalLength = 256<<10, 4*256<<10
+		cfg.MaxRequestLength = 1 << 20 // capped at MaxBlockLength
+		c, rec, raw := startRaw(t, cfg, allReserved())
+		c.Unchoke()
+		raw.send(t, 6, u32s(1, 0, tc.length)...)
+		if !tc.ok {
+			closedWith(t, c, rec, ErrBadRequest)
+			continue
+		}
+		if m := rec.next(t, MsgRequest); m.Length != int(tc.length) {
+			t.Fatalf("request %+v", m)
+		}
+		if err := c.Piece(1, 0, make([]byte, tc.length)); err != nil {
+			t.Fatal(err)
+		}
+		if f := raw.next(t, MsgPiece); len(f) != 9+int(tc.length) {
+			t.Fatalf("piece frame of %d bytes", len(f))
+		}
+	}
+}
