@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
@@ -339,5 +340,46 @@ func TestAllowedFastHonoured(t *testing.T) {
 	waitFor(t, 10*time.Second, "requests for the allowed piece", func() bool { return len(f.got(wire.MsgRequest)) > 0 })
 	if got := f.indices(wire.MsgRequest); !slices.Equal(got, []int{5}) {
 		t.Fatalf("requested pieces %v while choked, want [5]", got)
+	}
+}
+
+// TestNoSeed: after completing, a torrent seeds by default; with
+// Config.NoSeed it unchokes nobody.
+func TestNoSeed(t *testing.T) {
+	dir := t.TempDir()
+	src := makeData(t, filepath.Join(dir, "seed"), "tree", 64<<10)
+	mi := makeTorrent(t, src, 16<<10)
+	s, _ := seedTorrent(t, Config{}, mi, dir)
+	for _, noSeed := range []bool{false, true} {
+		c := newTestClient(t, Config{NoSeed: noSeed})
+		lt, err := c.AddTorrent(mi, &TorrentOptions{Dir: filepath.Join(dir, fmt.Sprint("leech", noSeed)),
+			Peers: []netip.AddrPort{loopback(s.Port())}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		waitComplete(t, lt, 30*time.Second)
+		f := dialScripted(t, c.Port(), mi, nil, nil, false)
+		if err := f.conn.Interested(); err != nil {
+			t.Fatal(err)
+		}
+		me := f.conn.OurHandshake().PeerID
+		var pi PeerInfo
+		waitFor(t, 10*time.Second, "the interested peer", func() bool {
+			for _, p := range lt.Peers() {
+				if p.PeerID == me {
+					pi = p
+				}
+			}
+			return pi.Flags.PeerInterested
+		})
+		lt.call(func() { lt.chokeRound(time.Now()) })
+		for _, p := range lt.Peers() {
+			if p.PeerID == me {
+				pi = p
+			}
+		}
+		if pi.Flags.AmChoking != noSeed {
+			t.Errorf("NoSeed %v: choking the interested peer: %v", noSeed, pi.Flags.AmChoking)
+		}
 	}
 }
