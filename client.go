@@ -54,6 +54,9 @@ type Client struct {
 	// afterAdd, a test seam, runs in add once the torrent is registered
 	// and its loop started, before add goes on (and returns).
 	afterAdd func(*Torrent)
+	// slowDisk, a test seam, makes every hash job wait this long before
+	// hashing and writing, as a slow disk would.
+	slowDisk time.Duration
 
 	// OnDHTPort, if set before torrents are added, receives the DHT port
 	// peers announce with the port message (BEP 5), for a DHT node to use

@@ -10,18 +10,26 @@ import (
 	"github.com/bt-go/bt/metainfo"
 )
 
-// TestDiskBackPressure: with a disk queue of one byte the loop stops
-// reading peers after every piece until it is written; the download still
-// completes intact.
+// TestDiskBackPressure: with a disk queue of one byte and a slow disk, the
+// loop stops reading peers after every piece until it is written, so no
+// more than one piece ever waits for the disk, however fast the seed sends;
+// the download still completes intact.
 func TestDiskBackPressure(t *testing.T) {
 	dir := t.TempDir()
 	src := makeData(t, filepath.Join(dir, "seed"), "tree", 500_000, 70_000)
-	mi := makeTorrent(t, src, 32<<10)
+	const pieceLen = 32 << 10
+	mi := makeTorrent(t, src, pieceLen)
 	s, _ := seedTorrent(t, Config{}, mi, dir)
 	c := newTestClient(t, Config{DiskQueueBytes: 1, HashWorkers: 1})
+	c.slowDisk = 20 * time.Millisecond // a loopback seed sends many pieces in that time
 	tor, _ := c.AddTorrent(mi, &TorrentOptions{Dir: filepath.Join(dir, "leech"), Peers: []netip.AddrPort{loopback(s.Port())}})
 	waitComplete(t, tor, 30*time.Second)
 	sameTree(t, src, filepath.Join(dir, "leech", "tree"))
+	var peak int64
+	tor.call(func() { peak = tor.peakDiskBytes })
+	if peak > pieceLen {
+		t.Errorf("%d bytes waited for the disk at once; the queue allows one piece (%d)", peak, pieceLen)
+	}
 }
 
 // TestIdlePeerDropped: a peer neither side is interested in is dropped

@@ -4,6 +4,7 @@ import (
 	"crypto/sha1"
 	"net/netip"
 	"sync"
+	"time"
 
 	"github.com/bt-go/bt/internal/picker"
 	"github.com/bt-go/bt/storage"
@@ -70,6 +71,7 @@ func (t *Torrent) submitPiece(i int, pb *pieceBuf) {
 	_, hadFailure := t.failed[i]
 	t.writing++
 	t.diskBytes += int64(len(pb.buf))
+	t.peakDiskBytes = max(t.peakDiskBytes, t.diskBytes)
 	t.client.hashes.submit(hashJob{t: t, store: t.store, piece: i, pb: pb,
 		want: m.info.PieceHash(i), blockHashes: hadFailure})
 }
@@ -77,6 +79,9 @@ func (t *Torrent) submitPiece(i int, pb *pieceBuf) {
 // run does one job on a hash worker.
 func (j *hashJob) run() {
 	r := diskResult{piece: j.piece, pb: j.pb}
+	if d := j.t.client.slowDisk; d > 0 {
+		time.Sleep(d)
+	}
 	r.ok = sha1.Sum(j.pb.buf) == j.want
 	if j.blockHashes || !r.ok {
 		for off := 0; off < len(j.pb.buf); off += picker.BlockSize {

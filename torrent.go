@@ -104,43 +104,44 @@ type Torrent struct {
 	downloaded atomic.Int64
 
 	// Everything below is owned by the loop goroutine.
-	state       State
-	err         error
-	store       *storage.Store
-	pick        *picker.Picker
-	filePrio    []int
-	peers       map[*peer]struct{}
-	byPID       map[picker.PeerID]*peer
-	nextPID     picker.PeerID
-	known       map[netip.AddrPort]*knownPeer // addresses we may dial
-	tried       map[netip.AddrPort]time.Time
-	dialing     map[netip.AddrPort]bool
-	banned      map[netip.Addr]bool
-	bannedAddr  map[netip.AddrPort]bool
-	bannedID    map[[20]byte]bool
-	scratch     []picker.Block
-	bufs        sync.Pool // piece buffers
-	bg          sync.WaitGroup
-	srcWG       sync.WaitGroup
-	ctx         context.Context
-	cancel      context.CancelFunc
-	checkedOnce bool
-	pieces      map[int]*pieceBuf
-	failed      map[int]*failedPiece
-	diskBytes   int64
-	writing     int
-	checking    bool
-	completed   bool // EventComplete sent for the current wanted set
-	syncing     bool
-	choke       choker.Choker
-	lastChoke   time.Time
-	sources     []*sourceState
-	fetcher     *metadata.Fetcher // a magnet's, made with the torrent
-	waiters     []chan struct{}   // WaitComplete callers
-	res         resumeState       // resume data (resume.go)
-	rd          readers           // streaming readers (reader.go)
-	lim         torrentLimits     // rate and connection limits (limits.go)
-	disc        discovery         // trackers and DHT (trackers.go, dht.go)
+	state         State
+	err           error
+	store         *storage.Store
+	pick          *picker.Picker
+	filePrio      []int
+	peers         map[*peer]struct{}
+	byPID         map[picker.PeerID]*peer
+	nextPID       picker.PeerID
+	known         map[netip.AddrPort]*knownPeer // addresses we may dial
+	tried         map[netip.AddrPort]time.Time
+	dialing       map[netip.AddrPort]bool
+	banned        map[netip.Addr]bool
+	bannedAddr    map[netip.AddrPort]bool
+	bannedID      map[[20]byte]bool
+	scratch       []picker.Block
+	bufs          sync.Pool // piece buffers
+	bg            sync.WaitGroup
+	srcWG         sync.WaitGroup
+	ctx           context.Context
+	cancel        context.CancelFunc
+	checkedOnce   bool
+	pieces        map[int]*pieceBuf
+	failed        map[int]*failedPiece
+	diskBytes     int64
+	peakDiskBytes int64 // the most diskBytes has been: back-pressure keeps it near DiskQueueBytes
+	writing       int
+	checking      bool
+	completed     bool // EventComplete sent for the current wanted set
+	syncing       bool
+	choke         choker.Choker
+	lastChoke     time.Time
+	sources       []*sourceState
+	fetcher       *metadata.Fetcher // a magnet's, made with the torrent
+	waiters       []chan struct{}   // WaitComplete callers
+	res           resumeState       // resume data (resume.go)
+	rd            readers           // streaming readers (reader.go)
+	lim           torrentLimits     // rate and connection limits (limits.go)
+	disc          discovery         // trackers and DHT (trackers.go, dht.go)
 
 	pexMu  sync.Mutex
 	pexNew []netip.AddrPort // peers learnt by PEX, taken on each tick
