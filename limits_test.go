@@ -169,29 +169,35 @@ func testMaxConns(t *testing.T, cfg Config, opts TorrentOptions) {
 		t.Fatal(err)
 	}
 	waitSeeding(t, st, 10*time.Second)
+	// Both leechers download slowly, so the one that holds the seed's only
+	// connection is still downloading (and holding it) when the test looks.
 	var leechers []*Torrent
 	for k := range 2 {
 		c := newTestClient(t, Config{})
 		tor, err := c.AddTorrent(mi, &TorrentOptions{Dir: filepath.Join(dir, fmt.Sprint("l", k)),
-			Peers: []netip.AddrPort{loopback(seed.Port())}})
+			MaxDownloadRate: 64 << 10, Peers: []netip.AddrPort{loopback(seed.Port())}})
 		if err != nil {
 			t.Fatal(err)
 		}
 		leechers = append(leechers, tor)
 	}
+	const enough = 3 // pieces the admitted leecher gets while the other waits
 	deadline := time.Now().Add(30 * time.Second)
-	for !leechers[0].Seeding() && !leechers[1].Seeding() {
+	for leechers[0].Bitfield().Count() < enough && leechers[1].Bitfield().Count() < enough {
 		if n := len(st.Peers()); n > 1 {
 			t.Fatalf("seed has %d peers with a bound of 1", n)
 		}
 		if time.Now().After(deadline) {
-			t.Fatal("no leecher completed")
+			t.Fatal("no leecher got any data")
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	other := leechers[0]
-	if other.Seeding() {
-		other = leechers[1]
+	other := leechers[1]
+	if other.Bitfield().Count() >= enough {
+		other = leechers[0]
+	}
+	if other.Seeding() || leechers[0].Seeding() || leechers[1].Seeding() {
+		t.Fatal("a leecher completed: the rate limit did not hold the slot")
 	}
 	if n := other.Bitfield().Count(); n != 0 {
 		t.Errorf("the refused leecher has %d pieces", n)
