@@ -20,8 +20,6 @@ func Example() {
 	os.MkdirAll(filepath.Join(dir, "seed"), 0o755)
 	os.WriteFile(filepath.Join(dir, "seed", "hello.txt"), []byte("hello, swarm\n"), 0o644)
 	mi, _ := metainfo.Create(context.Background(), filepath.Join(dir, "seed", "hello.txt"), metainfo.CreateOptions{})
-	raw, _ := mi.Marshal()
-	mi, _ = metainfo.Parse(raw)
 
 	seeder, _ := bt.NewClient(bt.Config{ListenAddr: "127.0.0.1:0"})
 	defer seeder.Close()
@@ -51,8 +49,6 @@ func ExampleTorrent_HashCheck() {
 	defer os.RemoveAll(dir)
 	os.WriteFile(filepath.Join(dir, "data.bin"), make([]byte, 40000), 0o644)
 	mi, _ := metainfo.Create(context.Background(), filepath.Join(dir, "data.bin"), metainfo.CreateOptions{PieceLength: 16 << 10})
-	raw, _ := mi.Marshal()
-	mi, _ = metainfo.Parse(raw)
 
 	c, _ := bt.NewClient(bt.Config{NoListen: true})
 	defer c.Close()

@@ -22,8 +22,6 @@ func ExampleTorrent_NewReader() {
 	os.MkdirAll(filepath.Join(dir, "seed"), 0o755)
 	os.WriteFile(filepath.Join(dir, "seed", "poem.txt"), []byte("streams of bytes, in order, verified\n"), 0o644)
 	mi, _ := metainfo.Create(context.Background(), filepath.Join(dir, "seed", "poem.txt"), metainfo.CreateOptions{})
-	raw, _ := mi.Marshal()
-	mi, _ = metainfo.Parse(raw)
 
 	seeder, _ := bt.NewClient(bt.Config{ListenAddr: "127.0.0.1:0"})
 	defer seeder.Close()

@@ -55,13 +55,6 @@ func trackerTorrent(t *testing.T, dir string, private bool, tiers ...[]string) (
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := mi.Marshal()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if mi, err = metainfo.Parse(b); err != nil {
-		t.Fatal(err)
-	}
 	return src, mi
 }
 

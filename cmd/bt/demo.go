@@ -128,13 +128,6 @@ func runDemo(ctx context.Context, out io.Writer, f *demoFlags) (err error) {
 	if err != nil {
 		return fmt.Errorf("demo: making the torrent: %w", err)
 	}
-	raw, err := mi.Marshal()
-	if err == nil {
-		mi, err = metainfo.Parse(raw)
-	}
-	if err != nil {
-		return fmt.Errorf("demo: %w", err)
-	}
 	fmt.Fprintf(out, "torrent %s: %d pieces of %s\n", mi.InfoHash, mi.Info.NumPieces(), sizeString(mi.Info.PieceLength))
 
 	// The peers, each a client of its own, finding the others through the
