@@ -22,6 +22,14 @@ func makeTorrent(t *testing.T) (data, torrentFile, ih string) {
 	return data, torrentFile, ih
 }
 
+// seedTo starts a libtorrent session seeding data and has it dial addr,
+// since neither Transmission nor aria2 dials a loopback peer itself.
+func seedTo(t *testing.T, data, torrentFile, ih, addr string) {
+	seed := StartLibtorrent(t, nil)
+	seed.AddTorrent(t, AddTorrent{TorrentFile: torrentFile, SavePath: filepath.Dir(data), SeedMode: true})
+	seed.ConnectPeer(t, ih, addr)
+}
+
 // waitFiles polls until the tree under got equals want.
 func waitFiles(t *testing.T, want, got string, timeout time.Duration, log func() string) {
 	t.Helper()
@@ -55,9 +63,7 @@ func TestTransmissionDownloadsFromLibtorrent(t *testing.T) {
 	data, tf, ih := makeTorrent(t)
 	dst := t.TempDir()
 	tr := StartTransmission(t, TransmissionOptions{TorrentFile: tf, Dir: dst})
-	seed := StartLibtorrent(t, nil)
-	seed.AddTorrent(t, AddTorrent{TorrentFile: tf, SavePath: filepath.Dir(data), SeedMode: true})
-	seed.ConnectPeer(t, ih, tr.Addr)
+	seedTo(t, data, tf, ih, tr.Addr)
 	waitFiles(t, data, filepath.Join(dst, "data"), 60*time.Second, tr.Log)
 }
 
@@ -66,9 +72,7 @@ func TestAria2DownloadsFromLibtorrent(t *testing.T) {
 	data, tf, ih := makeTorrent(t)
 	dst := t.TempDir()
 	a := StartAria2(t, Aria2Options{TorrentFile: tf, Dir: dst})
-	seed := StartLibtorrent(t, nil)
-	seed.AddTorrent(t, AddTorrent{TorrentFile: tf, SavePath: filepath.Dir(data), SeedMode: true})
-	seed.ConnectPeer(t, ih, a.Addr)
+	seedTo(t, data, tf, ih, a.Addr)
 	select {
 	case <-a.Done():
 		if err := a.Err(); err != nil {
