@@ -238,6 +238,9 @@ func (t *Torrent) discoveryCompleted() {
 	if !d.running || t.downloaded.Load() <= d.dlStart {
 		return
 	}
+	// The announce goes out at once: it must say left=0, not what the
+	// last tick saw, or the tracker keeps counting us as a leecher.
+	d.left.Store(t.announceRequest(AnnounceNone).Left)
 	d.mu.Lock()
 	for _, a := range d.anns {
 		a.Completed()
