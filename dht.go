@@ -119,6 +119,19 @@ func (t *Torrent) sendDHTPort(p *peer) {
 	}
 }
 
+// peerDHTPort feeds a peer's DHT node (its port message, BEP 5) to ours,
+// unless the torrent is private: a private torrent's peers never reach the
+// DHT (BEP 27). A magnet link's port messages wait for the metadata, which
+// says whether it is private.
+func (t *Torrent) peerDHTPort(p *peer, port uint16) {
+	switch {
+	case t.meta.Load() == nil:
+		p.dhtPort = port
+	case !t.private():
+		t.client.dhtPort(p.addr, port)
+	}
+}
+
 // dhtTick starts a DHT lookup (and announce) for the torrent when one is
 // due. short says the torrent wants more peers.
 func (t *Torrent) dhtTick(now time.Time, short bool) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
+	"net"
 	"net/netip"
 	"path/filepath"
 	"sync"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/bt-go/bt/metainfo"
 	"github.com/bt-go/bt/wire"
+	"github.com/bt-go/bt/wire/metadata"
 )
 
 // TestPrivatePortMessage: the DHT port a peer of a private torrent sends
@@ -91,3 +93,66 @@ type nopHandler struct{}
 
 func (nopHandler) HandleMessage(*wire.Conn, *wire.Message) {}
 func (nopHandler) HandleEvent(*wire.Conn, wire.Event)      {}
+
+// TestMagnetPortMessageWaitsForMetadata: a magnet link does not say whether
+// its torrent is private, so a port message that arrives before the
+// metadata is held; once the metadata says private it is dropped, and
+// public it reaches the DHT.
+func TestMagnetPortMessageWaitsForMetadata(t *testing.T) {
+	dir := t.TempDir()
+	c := newTestClient(t, Config{})
+	var mu sync.Mutex
+	var got []netip.AddrPort
+	c.SetDHTPortHandler(func(a netip.AddrPort) {
+		mu.Lock()
+		got = append(got, a)
+		mu.Unlock()
+	})
+	for _, private := range []bool{true, false} {
+		name := fmt.Sprint("magnet-private-", private)
+		src := makeData(t, filepath.Join(dir, "seed"), name, 40_000)
+		mi, err := metainfo.Create(context.Background(), src, metainfo.CreateOptions{PieceLength: 16 << 10, Private: private})
+		if err != nil {
+			t.Fatal(err)
+		}
+		port := uint16(7000)
+		if !private {
+			port = 7001
+		}
+		// A peer that serves the metadata and sends its DHT port first.
+		var pid [20]byte
+		copy(pid[:], "-XX0001-")
+		rand.Read(pid[8:])
+		ln, err := wire.Listen("127.0.0.1:0", wire.ListenConfig{
+			Torrent: func(wire.Handshake, net.Addr) *wire.Config {
+				return &wire.Config{InfoHash: mi.InfoHash, PeerID: pid, DHT: true}
+			},
+			Connected: func(conn *wire.Conn) {
+				conn.Use(metadata.New(metadata.Config{Info: mi.InfoBytes}))
+				conn.Port(port)
+				conn.Start(nopHandler{})
+				t.Cleanup(func() { conn.Close(); <-conn.Done() })
+			},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { ln.Close() })
+		tor, err := c.AddMagnet(mi.Magnet().String(), &TorrentOptions{Dir: filepath.Join(dir, "leech"),
+			Peers: []netip.AddrPort{netip.MustParseAddrPort(ln.Addr().String())}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, 10*time.Second, name+": the metadata", tor.HasMetadata)
+		mu.Lock()
+		list := append([]netip.AddrPort(nil), got...)
+		mu.Unlock()
+		want := 0
+		if !private {
+			want = 1
+		}
+		if len(list) != want || want == 1 && list[0].Port() != port {
+			t.Errorf("%s: DHT contacts %v, want %d with port %d", name, list, want, port)
+		}
+	}
+}

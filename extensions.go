@@ -1,7 +1,6 @@
 package bt
 
 import (
-	"context"
 	"fmt"
 	"net/netip"
 	"time"
@@ -155,6 +154,10 @@ func (t *Torrent) gotMetadata(infoBytes []byte) {
 		if bf.Len() == m.layout.NumPieces {
 			t.peerBitfield(p, bf.Bytes())
 		}
+		if p.dhtPort != 0 {
+			t.peerDHTPort(p, p.dhtPort)
+			p.dhtPort = 0
+		}
 	}
 	t.emit(Event{Type: EventMetadata})
 	if t.state != Stopped {
@@ -162,5 +165,4 @@ func (t *Torrent) gotMetadata(infoBytes []byte) {
 		t.state = Stopped
 		t.changeState(st)
 	}
-	_ = context.Background
 }

@@ -26,6 +26,7 @@ type peer struct {
 	client   string
 	pex      *pex.Extension
 	listen   netip.AddrPort // where it accepts connections, if known
+	dhtPort  uint16         // its DHT port, held until a magnet's privacy is known
 
 	started     bool
 	connectedAt time.Time

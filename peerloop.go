@@ -225,9 +225,7 @@ func (t *Torrent) handlePeerEvent(e peerEvent) {
 		}
 		p.suggested = append(p.suggested, e.index)
 	case wire.MsgPort:
-		if !t.private() { // BEP 27: a private torrent's peers never feed the DHT
-			t.client.dhtPort(p.addr, e.port)
-		}
+		t.peerDHTPort(p, e.port)
 	case wire.MsgExtended:
 		if h := p.conn.PeerExtendedHandshake(); h != nil {
 			p.reqq = h.Reqq
