@@ -36,10 +36,12 @@ func run(args []string) int {
 	sig := make(chan os.Signal, 2)
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(sig)
+	finished := make(chan struct{}) // run has returned (ctx ends at the first signal)
+	defer close(finished)
 	go func() {
 		select {
 		case <-sig:
-		case <-ctx.Done():
+		case <-finished:
 			return
 		}
 		cancel()
@@ -47,7 +49,7 @@ func run(args []string) int {
 		case <-sig:
 			fmt.Fprintln(os.Stderr, "bt: interrupted twice, exiting now")
 			os.Exit(130)
-		case <-ctx.Done():
+		case <-finished:
 		}
 	}()
 
