@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -139,6 +140,10 @@ func TestDownloadErrors(t *testing.T) {
 		{[]string{"download", "--dir", notDir, "--port", "0", file}, "not a directory"},
 		{[]string{"download", "--dir", t.TempDir(), "--port", itoa(busy), file}, "already in use"},
 		{[]string{"download", "--dir", t.TempDir(), "--port", "0", "--peer", "nonsense", file}, "not a HOST:PORT"},
+		// A directory not even root can write in: /proc on Linux (chmod
+		// does not stop the root user the tests run as).
+		{[]string{"download", "--dir", unwritableDir(t), "--port", "0", file}, "is not writable"},
+		{[]string{"download", "--dir", filepath.Join(unwritableDir(t), "sub"), "--port", "0", file}, "cannot be created"},
 	} {
 		_, err := execute(t, ctx, c.args...)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
@@ -151,6 +156,15 @@ func TestDownloadErrors(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// unwritableDir returns a directory the test process cannot write in, or
+// skips the test where there is none.
+func unwritableDir(t *testing.T) string {
+	if runtime.GOOS != "linux" {
+		t.Skip("needs /proc, a directory that not even root can write in")
+	}
+	return "/proc"
+}
 
 func TestSeedCommand(t *testing.T) {
 	dir := t.TempDir()
