@@ -40,9 +40,12 @@ type limit struct {
 }
 
 // burstFor returns the bucket size for a rate: a tenth of a second of it,
-// and at least two blocks so a block never has to be split.
+// and at least two of our blocks, so that a request is always affordable.
+// (A peer may ask us for longer blocks, up to wire.MaxBlockLength: the
+// upload side pays for those in burst-sized parts.) The bucket starts
+// full, so a transfer's first second may exceed the rate by one burst.
 func burstFor(bps int64) int {
-	return int(min(max(bps/10, 2*wire.MaxBlockLength), 1<<30))
+	return int(min(max(bps/10, 2*picker.BlockSize), 1<<30))
 }
 
 // set changes the rate; bps <= 0 removes the limit.

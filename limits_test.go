@@ -203,3 +203,39 @@ func testMaxConns(t *testing.T, cfg Config, opts TorrentOptions) {
 		t.Errorf("the refused leecher has %d pieces", n)
 	}
 }
+
+// TestDownloadLimitFromTheStart: a download limit holds from the first
+// request, not only once the transfer is under way: at every moment the
+// bytes received stay within the limit's rate over the elapsed time plus
+// one bucket (a tenth of a second, at least two blocks) and a block. (Each reading of the
+// counter comes before the clock, so a stalled machine only loosens the
+// bound.)
+func TestDownloadLimitFromTheStart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("measures rates over seconds")
+	}
+	const limit = 32 << 10
+	dir := t.TempDir()
+	src := makeData(t, filepath.Join(dir, "seed"), "big", 3<<20)
+	mi := makeTorrent(t, src, 256<<10)
+	seeder, _ := seedTorrent(t, Config{}, mi, dir)
+	c := newTestClient(t, Config{MaxDownloadRate: limit})
+	start := time.Now()
+	tor, err := c.AddTorrent(mi, &TorrentOptions{Dir: filepath.Join(dir, "leech"),
+		Peers: []netip.AddrPort{loopback(seeder.Port())}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 20 {
+		time.Sleep(100 * time.Millisecond)
+		got := tor.Downloaded()
+		elapsed := time.Since(start)
+		bound := int64(limit*elapsed.Seconds()) + max(limit/10, 32<<10) + 16<<10
+		if got > bound {
+			t.Fatalf("after %v: %d bytes downloaded, over the limit's %d", elapsed, got, bound)
+		}
+	}
+	if tor.Downloaded() == 0 {
+		t.Error("nothing downloaded in two seconds")
+	}
+}
