@@ -319,7 +319,6 @@ func (p *transferProgress) update(tor *bt.Torrent) {
 			progressbar.OptionSetWriter(p.w),
 			progressbar.OptionSetDescription(tor.Name()),
 			progressbar.OptionSetWidth(30),
-			progressbar.OptionThrottle(200*time.Millisecond),
 			progressbar.OptionClearOnFinish(),
 		)
 	}
@@ -327,8 +326,10 @@ func (p *transferProgress) update(tor *bt.Torrent) {
 		fmt.Fprintf(p.w, "\r%s", p.line(tor, s))
 		return
 	}
-	p.bar.Describe(tor.Name() + "  " + p.line(tor, s))
+	// Unthrottled (update runs twice a second), each call draws: the last
+	// one shows the bar and the line of the same moment.
 	_ = p.bar.Set64(s.Size - max(s.Left, 0))
+	p.bar.Describe(tor.Name() + "  " + p.line(tor, s))
 }
 
 func (p *transferProgress) finish(tor *bt.Torrent) {
