@@ -41,6 +41,9 @@ func TestHashCheckFindsDamage(t *testing.T) {
 		}})
 	<-checked // the initial check of an empty directory
 	waitComplete(t, tor, 30*time.Second)
+	// Two seeds part: the piece lost below must make the leecher dial the
+	// seed again at once, not after reconnectWait (30 s).
+	waitFor(t, 10*time.Second, "the seeds to part", func() bool { return len(tor.Peers()) == 0 })
 
 	// Damage one byte of piece 3.
 	p := filepath.Join(dir, "leech", "tree", "a.dat")
@@ -60,6 +63,6 @@ func TestHashCheckFindsDamage(t *testing.T) {
 	if len(v.failed) != 1 || v.failed[0] != 3 || len(v.passed) != mi.Info.NumPieces()-1 {
 		t.Errorf("check: failed %v, %d passed; want [3] and %d", v.failed, len(v.passed), mi.Info.NumPieces()-1)
 	}
-	waitComplete(t, tor, 30*time.Second)
+	waitComplete(t, tor, reconnectWait-5*time.Second)
 	sameTree(t, src, filepath.Join(dir, "leech", "tree"))
 }

@@ -34,8 +34,9 @@
 // hash is banned on evidence: alone in the piece, or its block's hash
 // differing from the one that later passed (smart ban); peers sharing a
 // failed piece with it are cleared. Connections to ourselves, duplicate
-// connections and idle peers are dropped; connections are bounded per
-// torrent and per client.
+// connections and idle peers are dropped (a peer that connects again from
+// the same address replaces its stale connection); connections are
+// bounded per torrent and per client.
 //
 // Peers come from TorrentOptions.Peers and Torrent.AddPeers, from incoming
 // connections (one listening port serves all torrents: the handshake's

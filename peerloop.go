@@ -49,9 +49,22 @@ func (t *Torrent) addConn(c *wire.Conn, incoming bool) {
 		if q.peerID != pid {
 			continue
 		}
-		// Both sides dialled each other. Each side must keep the same
-		// connection: the one opened by the side with the lower peer id.
-		if q.incoming == incoming || t.keepsFirst(incoming, pid) {
+		switch {
+		case q.incoming != incoming:
+			// Both sides dialled each other. Each side must keep the
+			// same connection: the one opened by the side with the
+			// lower peer id.
+			if t.keepsFirst(incoming, pid) {
+				reject("duplicate connection")
+				return
+			}
+		case incoming && q.addr.Addr() == addr.Addr():
+			// The peer connects again from the same address: it has
+			// given up the old connection, which we have not yet seen
+			// close (two seeds parted, and one of them lost a piece).
+		default:
+			// A second connection we dialled (another address of the
+			// same peer), or one from elsewhere claiming its peer id.
 			reject("duplicate connection")
 			return
 		}

@@ -1,11 +1,15 @@
 package bt
 
 import (
+	"context"
+	"net"
 	"net/netip"
 	"path/filepath"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/bt-go/bt/wire"
 )
 
 // waitFor polls cond until it holds, failing the test after d.
@@ -141,5 +145,70 @@ func TestSelfAndDuplicateConnections(t *testing.T) {
 	})
 	if na, nb := len(ta.Peers()), len(tb.Peers()); na != 1 || nb != 1 {
 		t.Fatalf("after a duplicate dial: a has %d peers, b %d; want 1 each", na, nb)
+	}
+}
+
+// TestReconnectReplacesStaleConnection: a peer that connects again from
+// the same address while its old connection is still open (it gave that
+// one up; we have not seen it close) gets the new one, and the old one is
+// closed. One from elsewhere claiming the same peer id is refused.
+func TestReconnectReplacesStaleConnection(t *testing.T) {
+	dir := t.TempDir()
+	src := makeData(t, filepath.Join(dir, "seed"), "tree", 50_000)
+	mi := makeTorrent(t, src, 16<<10)
+	a, ta := seedTorrent(t, Config{}, mi, dir)
+
+	var pid [20]byte
+	copy(pid[:], "-XX0001-reconnecting")
+	dial := func(local string) (*wire.Conn, error) {
+		d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(local)}}
+		nc, err := d.Dial("tcp", loopback(a.Port()).String())
+		if err != nil {
+			return nil, err
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		c, err := wire.ClientHandshake(ctx, nc, &wire.Config{InfoHash: mi.InfoHash, PeerID: pid,
+			PieceLength: mi.Info.PieceLength, TotalLength: mi.Info.TotalLength()})
+		if err != nil {
+			nc.Close()
+			return nil, err
+		}
+		if err := c.Start(nopHandler{}); err != nil {
+			return nil, err
+		}
+		t.Cleanup(func() { c.Close(); <-c.Done() })
+		return c, nil
+	}
+	first, err := dial("127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "the first connection", func() bool { return len(ta.Peers()) == 1 })
+	second, err := dial("127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-first.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatal("the stale connection was kept")
+	}
+	waitFor(t, 10*time.Second, "the new connection to be the one", func() bool {
+		ps := ta.Peers()
+		return len(ps) == 1 && ps[0].Addr == addrPortOf(second.LocalAddr())
+	})
+
+	// Another address (127.0.0.2 is loopback too) with the same peer id.
+	third, err := dial("127.0.0.2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-third.Done():
+	case <-second.Done():
+		t.Fatal("a connection from elsewhere with the same peer id replaced the peer's")
+	case <-time.After(10 * time.Second):
+		t.Fatal("the impostor's connection was kept")
 	}
 }
