@@ -71,8 +71,9 @@ func StartOpentracker(t testing.TB, infoHashesHex ...string) (announceHTTP, anno
 
 // waitWhitelisted polls until opentracker accepts an announce for the info
 // hash: it listens before it has read its whitelist, and until then refuses
-// every torrent as not authorized. The probe announces "stopped", so it
-// leaves no peer behind.
+// every torrent as not authorized. The probe must announce "started": a
+// "stopped" one is answered without consulting the whitelist. Once it is
+// accepted, the probe announces "stopped", so it leaves no peer behind.
 func waitWhitelisted(t testing.TB, announce, ihHex string) {
 	t.Helper()
 	ih, err := hex.DecodeString(ihHex)
@@ -80,16 +81,19 @@ func waitWhitelisted(t testing.TB, announce, ihHex string) {
 		t.Fatalf("peertest: info hash %q is not 40 hex digits", ihHex)
 	}
 	q := "?info_hash=" + url.QueryEscape(string(ih)) + "&peer_id=" + url.QueryEscape("-PT0000-readinessprb") +
-		"&port=1&uploaded=0&downloaded=0&left=0&compact=1&event=stopped"
+		"&port=1&uploaded=0&downloaded=0&left=0&compact=1&event="
 	client := &http.Client{Timeout: 2 * time.Second}
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		resp, err := client.Get(announce + q)
+		resp, err := client.Get(announce + q + "started")
 		var body []byte
 		if err == nil {
 			body, _ = io.ReadAll(io.LimitReader(resp.Body, 1<<16))
 			resp.Body.Close()
 			if !strings.Contains(string(body), "failure reason") {
+				if resp, err := client.Get(announce + q + "stopped"); err == nil {
+					resp.Body.Close()
+				}
 				return
 			}
 		}
