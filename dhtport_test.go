@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -16,11 +17,9 @@ import (
 	"github.com/bt-go/bt/wire/metadata"
 )
 
-// TestPrivatePortMessage: the DHT port a peer of a private torrent sends
-// (BEP 5 port message) never reaches the DHT (BEP 27); a public torrent's
-// peer's does.
-func TestPrivatePortMessage(t *testing.T) {
-	dir := t.TempDir()
+// dhtContactsClient returns a client whose DHT contacts (the nodes its
+// peers' port messages name) are recorded, and a function listing them.
+func dhtContactsClient(t *testing.T) (*Client, func() []netip.AddrPort) {
 	c := newTestClient(t, Config{})
 	var mu sync.Mutex
 	var got []netip.AddrPort
@@ -29,13 +28,33 @@ func TestPrivatePortMessage(t *testing.T) {
 		got = append(got, a)
 		mu.Unlock()
 	})
+	return c, func() []netip.AddrPort {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Clone(got)
+	}
+}
+
+// privateTorrent makes a torrent of new data in dir/seed/name, private or
+// not.
+func privateTorrent(t *testing.T, dir, name string, private bool) *metainfo.MetaInfo {
+	src := makeData(t, filepath.Join(dir, "seed"), name, 40_000)
+	mi, err := metainfo.Create(context.Background(), src, metainfo.CreateOptions{PieceLength: 16 << 10, Private: private})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return mi
+}
+
+// TestPrivatePortMessage: the DHT port a peer of a private torrent sends
+// (BEP 5 port message) never reaches the DHT (BEP 27); a public torrent's
+// peer's does.
+func TestPrivatePortMessage(t *testing.T) {
+	dir := t.TempDir()
+	c, contacts := dhtContactsClient(t)
 	for _, private := range []bool{true, false} {
 		name := fmt.Sprint("private-", private)
-		src := makeData(t, filepath.Join(dir, "seed"), name, 40_000)
-		mi, err := metainfo.Create(context.Background(), src, metainfo.CreateOptions{PieceLength: 16 << 10, Private: private})
-		if err != nil {
-			t.Fatal(err)
-		}
+		mi := privateTorrent(t, dir, name, private)
 		tor, err := c.AddTorrent(mi, &TorrentOptions{Dir: filepath.Join(dir, "seed")})
 		if err != nil {
 			t.Fatal(err)
@@ -76,9 +95,7 @@ func TestPrivatePortMessage(t *testing.T) {
 			ps := tor.Peers()
 			return len(ps) == 1 && ps[0].Flags.PeerInterested
 		})
-		mu.Lock()
-		list := append([]netip.AddrPort(nil), got...)
-		mu.Unlock()
+		list := contacts()
 		want := 0
 		if !private {
 			want = 1
@@ -100,21 +117,10 @@ func (nopHandler) HandleEvent(*wire.Conn, wire.Event)      {}
 // public it reaches the DHT.
 func TestMagnetPortMessageWaitsForMetadata(t *testing.T) {
 	dir := t.TempDir()
-	c := newTestClient(t, Config{})
-	var mu sync.Mutex
-	var got []netip.AddrPort
-	c.SetDHTPortHandler(func(a netip.AddrPort) {
-		mu.Lock()
-		got = append(got, a)
-		mu.Unlock()
-	})
+	c, contacts := dhtContactsClient(t)
 	for _, private := range []bool{true, false} {
 		name := fmt.Sprint("magnet-private-", private)
-		src := makeData(t, filepath.Join(dir, "seed"), name, 40_000)
-		mi, err := metainfo.Create(context.Background(), src, metainfo.CreateOptions{PieceLength: 16 << 10, Private: private})
-		if err != nil {
-			t.Fatal(err)
-		}
+		mi := privateTorrent(t, dir, name, private)
 		port := uint16(7000)
 		if !private {
 			port = 7001
@@ -144,9 +150,7 @@ func TestMagnetPortMessageWaitsForMetadata(t *testing.T) {
 			t.Fatal(err)
 		}
 		waitFor(t, 10*time.Second, name+": the metadata", tor.HasMetadata)
-		mu.Lock()
-		list := append([]netip.AddrPort(nil), got...)
-		mu.Unlock()
+		list := contacts()
 		want := 0
 		if !private {
 			want = 1
