@@ -12,6 +12,7 @@
 package peertest
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"net"
 	"os"
@@ -19,6 +20,7 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 )
 
 // PythonPath is the interpreter with Debian's libtorrent bindings. Another
@@ -126,6 +128,38 @@ func WriteRandomFile(t testing.TB, path string, size int64) {
 // got with the same content (byte for byte).
 func SameFiles(t testing.TB, want, got string) {
 	t.Helper()
+	for _, d := range compareTrees(t, want, got) {
+		t.Error(d)
+	}
+}
+
+// WaitSameFiles is SameFiles for files another client is still writing: it
+// waits up to 20 s for got to match want before failing. libtorrent 2.0
+// hashes blocks from its store buffer and may report a torrent finished (or
+// seeding) before its disk thread has written every file.
+func WaitSameFiles(t testing.TB, want, got string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		diffs := compareTrees(t, want, got)
+		if len(diffs) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			for _, d := range diffs {
+				t.Error(d)
+			}
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// compareTrees lists how the regular files under got differ from those
+// under want.
+func compareTrees(t testing.TB, want, got string) []string {
+	t.Helper()
+	var diffs []string
 	err := filepath.WalkDir(want, func(p string, d os.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
@@ -136,16 +170,16 @@ func SameFiles(t testing.TB, want, got string) {
 			return err
 		}
 		b, err := os.ReadFile(filepath.Join(got, rel))
-		if err != nil {
-			t.Errorf("missing %s: %v", rel, err)
-			return nil
-		}
-		if string(a) != string(b) {
-			t.Errorf("%s differs (%d vs %d bytes)", rel, len(a), len(b))
+		switch {
+		case err != nil:
+			diffs = append(diffs, fmt.Sprintf("missing %s: %v", rel, err))
+		case string(a) != string(b):
+			diffs = append(diffs, fmt.Sprintf("%s differs (%d vs %d bytes)", rel, len(a), len(b)))
 		}
 		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
+	return diffs
 }
