@@ -29,3 +29,13 @@ func TestOpentrackerAnnounce(t *testing.T) {
 		t.Fatalf("announce reply %q", body)
 	}
 }
+
+// TestOpentrackerAwkwardInfoHashes: the whitelist probe is escaped so that
+// opentracker reads every byte back, a space (0x20) and a plus sign among
+// them.
+func TestOpentrackerAwkwardInfoHashes(t *testing.T) {
+	t.Parallel()
+	for _, b := range []string{"20", "2b", "25", "00", "ff"} {
+		StartOpentracker(t, strings.Repeat(b, 20))
+	}
+}
