@@ -345,12 +345,16 @@ func TestSetFilePriorityWhileRunning(t *testing.T) {
 	if tor.Seeding() {
 		t.Fatal("seeding with a file skipped")
 	}
+	// Slowed down, the newly wanted 300 KB cannot all arrive before
+	// Complete is asked (unlimited, it sometimes did on loopback).
+	tor.SetRateLimits(32<<10, 0)
 	if err := tor.SetFilePriority(1, PriorityHigh); err != nil {
 		t.Fatal(err)
 	}
 	if tor.Complete() {
 		t.Fatal("complete right after raising a skipped file's priority")
 	}
+	tor.SetRateLimits(0, 0)
 	waitComplete(t, tor, 30*time.Second)
 	sameTree(t, src, filepath.Join(dir, "leech", "tree"))
 }
