@@ -94,7 +94,7 @@ func TestDHTLibtorrentFindsBt(t *testing.T) {
 	lt.WaitStatus(t, ih, 20*time.Second, func(s peertest.Status) bool { return s.IsSeeding })
 	t.Logf("bt announced on the DHT in %v; libtorrent, given a magnet, connected to bt after %v and had the 2 MiB after %v",
 		announced.Round(time.Millisecond), connected.Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
-	peertest.WaitSameFiles(t, filepath.Dir(data), filepath.Join(dir, "leech"))
+	peertest.WaitSameFiles(t, filepath.Dir(data), filepath.Join(dir, "leech"), 20*time.Second)
 	if st.Uploaded() < 2<<20 {
 		t.Errorf("bt uploaded %d bytes", st.Uploaded())
 	}

@@ -104,7 +104,7 @@ func TestOpentrackerBtSeed(t *testing.T) {
 	ltAddTracker(t, lt, ih, httpURL)
 	lt.WaitStatus(t, ih, 20*time.Second, func(s peertest.Status) bool { return s.IsSeeding })
 	t.Logf("libtorrent found bt through opentracker and downloaded 3 MiB in %v", time.Since(start).Round(time.Millisecond))
-	peertest.WaitSameFiles(t, filepath.Dir(data), filepath.Join(dir, "leech"))
+	peertest.WaitSameFiles(t, filepath.Dir(data), filepath.Join(dir, "leech"), 20*time.Second)
 	if st.Uploaded() < 3<<20 {
 		t.Errorf("bt uploaded %d bytes", st.Uploaded())
 	}
@@ -129,7 +129,7 @@ func TestOurTrackerLibtorrentLeech(t *testing.T) {
 	lt.AddTorrent(t, peertest.AddTorrent{TorrentFile: file, SavePath: filepath.Join(dir, "leech")})
 	ltAddTracker(t, lt, ih, httpURL)
 	lt.WaitStatus(t, ih, 20*time.Second, func(s peertest.Status) bool { return s.IsSeeding })
-	peertest.WaitSameFiles(t, filepath.Dir(data), filepath.Join(dir, "leech"))
+	peertest.WaitSameFiles(t, filepath.Dir(data), filepath.Join(dir, "leech"), 20*time.Second)
 }
 
 // TestOurTrackerAria2Leech: aria2 finds a bt seed through our tracker

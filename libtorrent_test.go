@@ -69,7 +69,7 @@ func TestLibtorrentDownloadsFromBt(t *testing.T) {
 	lt.ConnectPeer(t, ih, loopback(c.Port()).String())
 	tor.AddPeers(ltAddr(t, lt))
 	lt.WaitStatus(t, ih, 60*time.Second, func(s peertest.Status) bool { return s.IsSeeding })
-	peertest.WaitSameFiles(t, src, filepath.Join(dir, "leech", "tree"))
+	peertest.WaitSameFiles(t, src, filepath.Join(dir, "leech", "tree"), 20*time.Second)
 	if real := int64(150_000 + 70_000 + 600_000); tor.Uploaded() < real {
 		t.Errorf("bt uploaded %d bytes, want at least the %d bytes of data", tor.Uploaded(), real)
 	}

@@ -1,8 +1,6 @@
 package bt
 
 import (
-	"bytes"
-	"io/fs"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -11,33 +9,6 @@ import (
 
 	"github.com/bt-go/bt/internal/peertest"
 )
-
-// waitSameTree polls until every file under want is under got with the
-// same bytes (clients rename partial files when done).
-func waitSameTree(t *testing.T, want, got string, d time.Duration) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for {
-		same := true
-		filepath.WalkDir(want, func(p string, e fs.DirEntry, err error) error {
-			if err != nil || e.IsDir() || !same {
-				return err
-			}
-			rel, _ := filepath.Rel(want, p)
-			a, _ := os.ReadFile(p)
-			b, err := os.ReadFile(filepath.Join(got, rel))
-			same = err == nil && bytes.Equal(a, b)
-			return nil
-		})
-		if same {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s does not match %s after %v", got, want, d)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-}
 
 func parseAddr(t *testing.T, s string) netip.AddrPort {
 	t.Helper()
@@ -82,7 +53,7 @@ func TestTransmissionDownloadsFromBt(t *testing.T) {
 	os.MkdirAll(filepath.Join(dir, "leech"), 0o755)
 	tr := peertest.StartTransmission(t, peertest.TransmissionOptions{TorrentFile: file, Dir: filepath.Join(dir, "leech")})
 	tor.AddPeers(parseAddr(t, tr.Addr))
-	waitSameTree(t, src, filepath.Join(dir, "leech", "tree"), 90*time.Second)
+	peertest.WaitSameFiles(t, src, filepath.Join(dir, "leech", "tree"), 90*time.Second)
 }
 
 // TestDownloadFromAria2: bt downloads from an aria2 seed.

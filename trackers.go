@@ -151,7 +151,7 @@ func (t *Torrent) discoveryTick(now time.Time) {
 		}
 		return
 	}
-	d.left.Store(t.announceRequest(AnnounceNone).Left)
+	t.refreshLeft()
 	if !d.running {
 		if t.checking {
 			return // announce what we have, once we know it
@@ -168,6 +168,12 @@ func (t *Torrent) discoveryTick(now time.Time) {
 		d.mu.Unlock()
 	}
 	t.dhtTick(now, short)
+}
+
+// refreshLeft updates what announces report as left (the announcers read
+// it from their own goroutines). It runs on the loop.
+func (t *Torrent) refreshLeft() {
+	t.disc.left.Store(t.announceRequest(AnnounceNone).Left)
 }
 
 // startDiscovery begins a run: the announcers of the torrent's tiers.
@@ -240,7 +246,7 @@ func (t *Torrent) discoveryCompleted() {
 	}
 	// The announce goes out at once: it must say left=0, not what the
 	// last tick saw, or the tracker keeps counting us as a leecher.
-	d.left.Store(t.announceRequest(AnnounceNone).Left)
+	t.refreshLeft()
 	d.mu.Lock()
 	for _, a := range d.anns {
 		a.Completed()

@@ -198,7 +198,7 @@ func TestLibtorrentDownloadsFromListener(t *testing.T) {
 	lt.ConnectPeer(t, ih, l.Addr().String())
 	s := lt.WaitStatus(t, ih, 60*time.Second, func(s peertest.Status) bool { return s.Progress == 1 })
 	t.Logf("%v: libtorrent finished", time.Since(start))
-	peertest.WaitSameFiles(t, filepath.Dir(data), filepath.Join(dir, "leech"))
+	peertest.WaitSameFiles(t, filepath.Dir(data), filepath.Join(dir, "leech"), 20*time.Second)
 	connsMu.Lock()
 	up := conns[0].Stats()
 	connsMu.Unlock()

@@ -13,6 +13,7 @@ import (
 
 	"github.com/bt-go/bt"
 	"github.com/bt-go/bt/dht"
+	"github.com/bt-go/bt/internal/peertest"
 	"github.com/bt-go/bt/metainfo"
 	"github.com/bt-go/bt/tracker/server"
 )
@@ -111,7 +112,7 @@ func TestDownloadThroughTracker(t *testing.T) {
 	if err != nil {
 		t.Fatalf("download: %v\n%s", err, out)
 	}
-	sameFiles(t, data, filepath.Join(dst, "pack"))
+	peertest.SameFiles(t, data, filepath.Join(dst, "pack"))
 	if n := strings.Count(out, "tracker "+dead); n != 1 {
 		t.Errorf("the dead tracker is reported %d times, want once:\n%s", n, out)
 	}
@@ -143,7 +144,7 @@ func TestDownloadThroughDHT(t *testing.T) {
 	if err != nil {
 		t.Fatalf("download: %v\n%s", err, out)
 	}
-	sameFiles(t, data, filepath.Join(dst, "pack"))
+	peertest.SameFiles(t, data, filepath.Join(dst, "pack"))
 	_ = st
 }
 
@@ -216,5 +217,5 @@ func TestResumeThroughDHT(t *testing.T) {
 	if err != nil {
 		t.Fatalf("resume: %v\n%s", err, out)
 	}
-	sameFiles(t, data, filepath.Join(dst, "pack"))
+	peertest.SameFiles(t, data, filepath.Join(dst, "pack"))
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/bt-go/bt"
+	"github.com/bt-go/bt/internal/peertest"
 	"github.com/bt-go/bt/metainfo"
 )
 
@@ -75,21 +76,6 @@ func seedFixture(t *testing.T) (data, torrentFile string, port int) {
 	return data, torrentFile, c.Port()
 }
 
-func sameFiles(t *testing.T, want, got string) {
-	t.Helper()
-	ents, err := os.ReadDir(want)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range ents {
-		a, _ := os.ReadFile(filepath.Join(want, e.Name()))
-		b, err := os.ReadFile(filepath.Join(got, e.Name()))
-		if err != nil || !bytes.Equal(a, b) {
-			t.Errorf("%s differs (%v)", e.Name(), err)
-		}
-	}
-}
-
 func TestDownloadCommand(t *testing.T) {
 	data, file, port := seedFixture(t)
 	dst := filepath.Join(t.TempDir(), "dl")
@@ -103,7 +89,7 @@ func TestDownloadCommand(t *testing.T) {
 	if !strings.Contains(out, "complete") {
 		t.Errorf("output %q does not say complete", out)
 	}
-	sameFiles(t, data, filepath.Join(dst, "pack"))
+	peertest.SameFiles(t, data, filepath.Join(dst, "pack"))
 }
 
 func TestSeedCommandIncompleteData(t *testing.T) {
@@ -215,7 +201,7 @@ func TestSeedCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sameFiles(t, data, filepath.Join(dir, "pack"))
+	peertest.SameFiles(t, data, filepath.Join(dir, "pack"))
 	cancel() // the first SIGINT
 	select {
 	case err := <-done:

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/bt-go/bt/internal/peertest"
 )
 
 // openPTY opens a pseudo-terminal pair: the controlling side we read, and
@@ -103,7 +105,7 @@ func TestDownloadProgressBarOnTerminal(t *testing.T) {
 	if strings.Count(got, "\r") < 2 {
 		t.Errorf("the bar was drawn %d times, want it redrawn:\n%q", strings.Count(got, "\r"), got)
 	}
-	sameFiles(t, data, filepath.Join(dst, "pack"))
+	peertest.SameFiles(t, data, filepath.Join(dst, "pack"))
 }
 
 // lastRedraw returns the last non-blank line drawn over with carriage

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/bt-go/bt/internal/peertest"
 )
 
 // TestDownloadQuiet: with --quiet a successful download prints nothing.
@@ -22,5 +24,5 @@ func TestDownloadQuiet(t *testing.T) {
 	if out != "" {
 		t.Errorf("--quiet printed %q", out)
 	}
-	sameFiles(t, data, filepath.Join(dst, "pack"))
+	peertest.SameFiles(t, data, filepath.Join(dst, "pack"))
 }

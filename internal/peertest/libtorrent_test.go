@@ -30,7 +30,7 @@ func TestLibtorrentTransfer(t *testing.T) {
 	leech.AddTorrent(t, AddTorrent{TorrentFile: tf, SavePath: dst})
 	leech.ConnectPeer(t, ih, seed.Addr())
 	leech.WaitAlert(t, "torrent_finished_alert", time.Minute)
-	WaitSameFiles(t, src, filepath.Join(dst, "data"))
+	WaitSameFiles(t, src, filepath.Join(dst, "data"), 20*time.Second)
 	if s := leech.Status(t, ih); s.Progress != 1 || s.TotalPayloadDownload < 370_000 {
 		t.Fatalf("status %+v", s)
 	}

@@ -30,31 +30,12 @@ func seedTo(t *testing.T, data, torrentFile, ih, addr string) {
 	seed.ConnectPeer(t, ih, addr)
 }
 
-// waitFiles polls until the tree under got equals want.
+// waitFiles polls until the tree under got equals want, and fails with the
+// end of the downloader's log if it does not in time.
 func waitFiles(t *testing.T, want, got string, timeout time.Duration, log func() string) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		ok := true
-		filepath.WalkDir(want, func(p string, d os.DirEntry, err error) error {
-			if err != nil || d.IsDir() {
-				return err
-			}
-			rel, _ := filepath.Rel(want, p)
-			a, _ := os.ReadFile(p)
-			b, err := os.ReadFile(filepath.Join(got, rel))
-			if err != nil || string(a) != string(b) {
-				ok = false
-			}
-			return nil
-		})
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("data not complete after %v\n%s", timeout, tail(log(), 3000))
-		}
-		time.Sleep(100 * time.Millisecond)
+	if diffs := waitTrees(t, want, got, timeout); len(diffs) > 0 {
+		t.Fatalf("data not complete after %v: %v\n%s", timeout, diffs, tail(log(), 3000))
 	}
 }
 

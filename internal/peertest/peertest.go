@@ -134,22 +134,26 @@ func SameFiles(t testing.TB, want, got string) {
 }
 
 // WaitSameFiles is SameFiles for files another client is still writing: it
-// waits up to 20 s for got to match want before failing. libtorrent 2.0
-// hashes blocks from its store buffer and may report a torrent finished (or
-// seeding) before its disk thread has written every file.
-func WaitSameFiles(t testing.TB, want, got string) {
+// waits up to timeout for got to match want before failing. Transmission
+// and aria2 write as they go, and libtorrent 2.0 hashes blocks from its
+// store buffer and may report a torrent finished (or seeding) before its
+// disk thread has written every file.
+func WaitSameFiles(t testing.TB, want, got string, timeout time.Duration) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	for _, d := range waitTrees(t, want, got, timeout) {
+		t.Error(d)
+	}
+}
+
+// waitTrees polls until got matches want, or timeout passes; it returns
+// the differences that remain.
+func waitTrees(t testing.TB, want, got string, timeout time.Duration) []string {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
 	for {
 		diffs := compareTrees(t, want, got)
-		if len(diffs) == 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			for _, d := range diffs {
-				t.Error(d)
-			}
-			return
+		if len(diffs) == 0 || time.Now().After(deadline) {
+			return diffs
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

@@ -105,7 +105,7 @@ func TestLibtorrentOverUDP(t *testing.T) {
 	dl := t.TempDir()
 	ih := leecher.AddTorrent(t, peertest.AddTorrent{TorrentFile: torrentFile, SavePath: dl})
 	leecher.WaitStatus(t, ih, 2*time.Minute, func(s peertest.Status) bool { return s.IsSeeding })
-	peertest.WaitSameFiles(t, dataDir, dl)
+	peertest.WaitSameFiles(t, dataDir, dl, 20*time.Second)
 	if _, p := srv.Stats(); p != 2 {
 		t.Errorf("tracker holds %d peers, want 2", p)
 	}
