@@ -5,11 +5,14 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/bt-go/bt/bitfield"
+	"github.com/bt-go/bt/internal/peertest"
 	"github.com/bt-go/bt/metainfo"
 	"github.com/bt-go/bt/wire"
 )
@@ -34,8 +37,9 @@ func torrentBytes(t *testing.T, mi *metainfo.MetaInfo, dir string) []byte {
 }
 
 // fakePeer is a test peer built on package wire that has every piece and
-// serves blocks from data, corrupted where corrupt says so. It stands in
-// for one rule only: a peer that lies.
+// serves blocks from data, corrupted where corrupt says so; it rejects
+// (BEP 6) the requests refuse names, if refuse is not nil. It stands in for
+// one rule only: a peer that lies.
 type fakePeer struct {
 	ln      *wire.Listener
 	mu      sync.Mutex
@@ -43,7 +47,7 @@ type fakePeer struct {
 	accepts int
 }
 
-func startFakePeer(t *testing.T, mi *metainfo.MetaInfo, data []byte, corrupt func(index, begin int) bool) *fakePeer {
+func startFakePeer(t *testing.T, mi *metainfo.MetaInfo, data []byte, corrupt, refuse func(index, begin int) bool) *fakePeer {
 	t.Helper()
 	var id [20]byte
 	copy(id[:], "-XX0001-liarliarliar")
@@ -55,6 +59,10 @@ func startFakePeer(t *testing.T, mi *metainfo.MetaInfo, data []byte, corrupt fun
 		case wire.MsgInterested:
 			c.Unchoke()
 		case wire.MsgRequest:
+			if refuse != nil && refuse(m.Index, m.Begin) {
+				c.Reject(m.Index, m.Begin, m.Length)
+				return
+			}
 			off := int64(m.Index)*layout.PieceLength + int64(m.Begin)
 			b := append([]byte(nil), data[off:off+int64(m.Length)]...)
 			if corrupt(m.Index, m.Begin) {
@@ -100,7 +108,7 @@ func TestCorruptPeerBanned(t *testing.T) {
 	dir := t.TempDir()
 	src := makeData(t, filepath.Join(dir, "seed"), "tree", 400_000, 200_000)
 	mi := makeTorrent(t, src, 32<<10)
-	liar := startFakePeer(t, mi, torrentBytes(t, mi, filepath.Join(dir, "seed")), func(int, int) bool { return true })
+	liar := startFakePeer(t, mi, torrentBytes(t, mi, filepath.Join(dir, "seed")), func(int, int) bool { return true }, nil)
 
 	honest := newTestClient(t, Config{})
 	st, err := honest.AddTorrent(mi, &TorrentOptions{Dir: filepath.Join(dir, "seed")})
@@ -142,7 +150,7 @@ func TestCorruptPeerBanned(t *testing.T) {
 	}
 	tor.AddPeers(loopback(honest.Port()), liar.addr())
 	waitComplete(t, tor, 60*time.Second)
-	sameTree(t, src, filepath.Join(dir, "leech", "tree"))
+	peertest.SameFiles(t, src, filepath.Join(dir, "leech", "tree"))
 	mu.Lock()
 	defer mu.Unlock()
 	if fails == 0 {
@@ -159,17 +167,20 @@ func TestCorruptPeerBanned(t *testing.T) {
 }
 
 // TestSmartBan: the liar and an honest seed serve at the same time, so
-// failed pieces mix blocks of both; only the liar is banned, and the
-// download completes.
+// failed pieces mix blocks of both. The liar serves only the second block
+// of each piece (rejecting the others) and spoils it, so it never sends a
+// whole piece alone: strikes tie it with the honest seed, and only the
+// evidence of the re-downloaded piece can convict it. Only the liar is
+// banned, and the download completes.
 func TestSmartBan(t *testing.T) {
 	dir := t.TempDir()
 	src := makeData(t, filepath.Join(dir, "seed"), "tree", 600_000, 300_000)
 	mi := makeTorrent(t, src, 64<<10)
-	// Corrupt one block in four, so pieces fail whoever else helped.
-	liar := startFakePeer(t, mi, torrentBytes(t, mi, filepath.Join(dir, "seed")), func(index, begin int) bool {
-		return (begin/(16<<10))%4 == 1
-	})
-	honest := newTestClient(t, Config{})
+	second := func(index, begin int) bool { return begin/(16<<10) == 1 }
+	liar := startFakePeer(t, mi, torrentBytes(t, mi, filepath.Join(dir, "seed")), second,
+		func(index, begin int) bool { return !second(index, begin) })
+	// The honest seed is slow, so the leecher asks the liar too.
+	honest := newTestClient(t, Config{MaxUploadRate: 2 << 20})
 	st, err := honest.AddTorrent(mi, &TorrentOptions{Dir: filepath.Join(dir, "seed")})
 	if err != nil {
 		t.Fatal(err)
@@ -178,15 +189,23 @@ func TestSmartBan(t *testing.T) {
 
 	var mu sync.Mutex
 	var banned []netip.AddrPort
+	var why error
+	fails := 0
 	c := newTestClient(t, Config{})
 	tor, err := c.AddTorrent(mi, &TorrentOptions{
 		Dir:   filepath.Join(dir, "leech"),
 		Peers: []netip.AddrPort{liar.addr(), loopback(honest.Port())},
 		OnEvent: func(e Event) {
-			if e.Type == EventPeerBanned {
-				mu.Lock()
+			mu.Lock()
+			defer mu.Unlock()
+			switch e.Type {
+			case EventPeerBanned:
 				banned = append(banned, e.Peer)
-				mu.Unlock()
+				if e.Peer == liar.addr() {
+					why = e.Err
+				}
+			case EventHashFail:
+				fails++
 			}
 		},
 	})
@@ -194,10 +213,18 @@ func TestSmartBan(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitComplete(t, tor, 60*time.Second)
-	sameTree(t, src, filepath.Join(dir, "leech", "tree"))
+	peertest.SameFiles(t, src, filepath.Join(dir, "leech", "tree"))
+	// The liar is banned when a piece it spoiled passes: before completion.
 	mu.Lock()
 	defer mu.Unlock()
-	t.Logf("banned: %v (liar %v)", banned, liar.addr())
+	if fails == 0 {
+		t.Error("no piece failed its hash: the liar sent nothing, and the test proves nothing")
+	}
+	if !slices.Contains(banned, liar.addr()) {
+		t.Errorf("the liar %v was not banned (banned %v, %d pieces failed)", liar.addr(), banned, fails)
+	} else if why == nil || !strings.Contains(why.Error(), "corrupt block") {
+		t.Errorf("the liar was banned (%v), but not on the evidence of a re-downloaded piece", why)
+	}
 	for _, b := range banned {
 		if b != liar.addr() {
 			t.Errorf("banned %v, an honest peer", b)

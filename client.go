@@ -261,7 +261,7 @@ func (c *Client) newTorrent(ih metainfo.Hash, mi *metainfo.MetaInfo, mag *metain
 		bannedAddr: make(map[netip.AddrPort]bool),
 		bannedID:   make(map[[20]byte]bool),
 		pieces:     make(map[int]*pieceBuf),
-		failed:     make(map[int]*failedPiece),
+		evidence:   make(map[int]*failedPiece),
 		filePrio:   o.FilePriorities,
 	}
 	t.disp.fn = o.OnEvent

@@ -24,7 +24,8 @@ const (
 	// EventStateChanged: the torrent was started, paused or stopped; State
 	// is the new state.
 	EventStateChanged
-	// EventPeerBanned: the peer at Peer sent corrupt data and was banned.
+	// EventPeerBanned: the peer at Peer sent corrupt data and was banned;
+	// Err says why.
 	EventPeerBanned
 	// EventError: the torrent stopped because of Err (a storage error).
 	EventError

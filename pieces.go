@@ -2,7 +2,9 @@ package bt
 
 import (
 	"crypto/sha1"
+	"fmt"
 	"net/netip"
+	"slices"
 	"sync"
 	"time"
 
@@ -68,7 +70,7 @@ func (t *Torrent) freePieceBuf(pb *pieceBuf) {
 // submitPiece sends a complete piece to be hashed and written.
 func (t *Torrent) submitPiece(i int, pb *pieceBuf) {
 	m := t.meta.Load()
-	_, hadFailure := t.failed[i]
+	_, hadFailure := t.evidence[i]
 	t.writing++
 	t.diskBytes += int64(len(pb.buf))
 	t.peakDiskBytes = max(t.peakDiskBytes, t.diskBytes)
@@ -115,25 +117,14 @@ func (t *Torrent) handleDisk(r diskResult) {
 		t.gotPiece(r.piece)
 		t.suggestCached(r.piece) // suggest.go
 		t.emit(Event{Type: EventHashPass, Piece: r.piece})
-		if fp := t.failed[r.piece]; fp != nil {
-			delete(t.failed, r.piece)
-			guilty := map[*peer]bool{}
-			for k, h := range fp.hashes {
-				if k < len(r.blocks) && h != r.blocks[k] && fp.senders[k] != nil {
-					guilty[fp.senders[k]] = true
-				}
+		if fp := t.evidence[r.piece]; fp != nil {
+			delete(t.evidence, r.piece)
+			guilty, cleared := fp.verdict(r.blocks)
+			for _, s := range cleared {
+				s.badPieces = max(s.badPieces-1, 0) // exonerated
 			}
-			cleared := map[*peer]bool{}
-			for _, s := range fp.senders {
-				if s != nil && !guilty[s] && !cleared[s] {
-					cleared[s] = true
-					s.badPieces = max(s.badPieces-1, 0) // exonerated
-				}
-			}
-			for s, g := range guilty {
-				if g {
-					t.ban(s, "sent a corrupt block")
-				}
+			for _, s := range guilty {
+				t.ban(s, "sent a corrupt block")
 			}
 		}
 		t.checkComplete()
@@ -141,28 +132,62 @@ func (t *Torrent) handleDisk(r diskResult) {
 	}
 	t.emit(Event{Type: EventHashFail, Piece: r.piece})
 	t.pick.PieceFailed(r.piece)
-	senders := map[*peer]bool{}
-	for _, s := range r.pb.senders {
-		if s != nil {
-			senders[s] = true
-		}
-	}
+	senders := distinct(r.pb.senders)
 	if len(senders) == 1 {
 		// One sender for the whole piece: it is the culprit.
-		for s := range senders {
-			t.ban(s, "sent a piece that failed its hash")
-		}
+		t.ban(senders[0], "sent a piece that failed its hash")
 		return
 	}
-	t.failed[r.piece] = &failedPiece{hashes: r.blocks, senders: r.pb.senders}
-	// Without proof, strikes: every sender of the piece gets one. A liar
-	// is among the senders of every piece it spoils, so it has at least as
-	// many strikes as anyone it shared pieces with: ban only a peer over
-	// the limit with strictly more strikes than every other sender, and
-	// leave ties to the evidence of the re-download.
+	t.evidence[r.piece] = &failedPiece{hashes: r.blocks, senders: r.pb.senders}
+	if s := strike(senders, t.cfg.MaxBadPieces); s != nil {
+		t.ban(s, "sent too many pieces that failed their hash")
+	}
+}
+
+// distinct returns the peers of senders once each, in order of first
+// appearance, without nils (blocks nobody sent).
+func distinct(senders []*peer) []*peer {
+	var out []*peer
+	seen := map[*peer]bool{}
+	for _, s := range senders {
+		if s != nil && !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// verdict compares the block hashes a failed piece left behind with those
+// of the same piece once it passed. The senders of blocks that differ lied
+// (guilty); every other sender of the failed piece is cleared of the strike
+// the failure gave it.
+func (fp *failedPiece) verdict(passed [][20]byte) (guilty, cleared []*peer) {
+	lied := map[*peer]bool{}
+	for k, h := range fp.hashes {
+		if s := fp.senders[k]; s != nil && k < len(passed) && h != passed[k] && !lied[s] {
+			lied[s] = true
+			guilty = append(guilty, s)
+		}
+	}
+	for _, s := range distinct(fp.senders) {
+		if !lied[s] {
+			cleared = append(cleared, s)
+		}
+	}
+	return guilty, cleared
+}
+
+// strike counts a failed piece against each of its distinct senders and
+// returns the one to ban, or nil. Without proof, every sender gets a
+// strike. A liar is among the senders of every piece it spoils, so it has
+// at least as many strikes as anyone it shared pieces with: only a peer at
+// the limit with strictly more strikes than every other sender is banned;
+// ties wait for the evidence of the re-download (verdict).
+func strike(senders []*peer, limit int) *peer {
 	var worst *peer
 	tie := false
-	for s := range senders {
+	for _, s := range senders {
 		s.badPieces++
 		switch {
 		case worst == nil || s.badPieces > worst.badPieces:
@@ -171,9 +196,10 @@ func (t *Torrent) handleDisk(r diskResult) {
 			tie = true
 		}
 	}
-	if worst != nil && !tie && worst.badPieces >= t.cfg.MaxBadPieces {
-		t.ban(worst, "sent too many pieces that failed their hash")
+	if worst != nil && !tie && worst.badPieces >= limit {
+		return worst
 	}
+	return nil
 }
 
 // ban disconnects a peer that sent corrupt data and refuses it from now on:
@@ -185,18 +211,13 @@ func (t *Torrent) ban(p *peer, why string) {
 	}
 	t.log.Info("banning peer", "addr", p.addr, "client", p.client, "why", why)
 	// Pieces it helped fail no longer count against the other senders.
-	for _, fp := range t.failed {
-		involved := false
-		for _, s := range fp.senders {
-			involved = involved || s == p
-		}
-		if !involved {
+	for _, fp := range t.evidence {
+		ss := distinct(fp.senders)
+		if !slices.Contains(ss, p) {
 			continue
 		}
-		seen := map[*peer]bool{p: true}
-		for _, s := range fp.senders {
-			if s != nil && !seen[s] {
-				seen[s] = true
+		for _, s := range ss {
+			if s != p {
 				s.badPieces = max(s.badPieces-1, 0)
 			}
 		}
@@ -211,7 +232,7 @@ func (t *Torrent) ban(p *peer, why string) {
 			q.conn.Close()
 		}
 	}
-	t.emit(Event{Type: EventPeerBanned, Peer: p.addr})
+	t.emit(Event{Type: EventPeerBanned, Peer: p.addr, Err: fmt.Errorf("bt: banned %v: %s", p.addr, why)})
 }
 
 func (t *Torrent) isBanned(addr netip.AddrPort, pid [20]byte) bool {

@@ -56,7 +56,7 @@ type resumeState struct {
 	lastSave  time.Time
 	seq       uint64
 	busy      atomic.Bool // a background save runs
-	failed    atomic.Bool // the last background save failed: try again
+	retry     atomic.Bool // the last background save failed: try again
 
 	// Shared by the loop and background saves.
 	mu        sync.Mutex         // serialises writes of the record
@@ -202,7 +202,7 @@ func (t *Torrent) resumeSnapshot() *resume.Data {
 // resumeDirty reports whether the record on disk is out of date.
 func (t *Torrent) resumeDirty() bool {
 	r := &t.res
-	return r.failed.Load() || t.have.Load() != r.lastHave || t.state != r.lastState || r.lastErr != (t.err != nil) ||
+	return r.retry.Load() || t.have.Load() != r.lastHave || t.state != r.lastState || r.lastErr != (t.err != nil) ||
 		!slices.Equal(t.filePrio, r.lastPrio) ||
 		t.uploaded.Load() != r.lastUp || t.downloaded.Load() != r.lastDown
 }
@@ -256,7 +256,7 @@ func (t *Torrent) saveResume(wait bool) {
 	r.lastHave, r.lastPrio, r.lastState = t.have.Load(), slices.Clone(t.filePrio), t.state
 	r.lastUp, r.lastDown, r.lastSave = t.uploaded.Load(), t.downloaded.Load(), time.Now()
 	r.lastErr = t.err != nil
-	r.failed.Store(false)
+	r.retry.Store(false)
 	job := saveJob{t: t, seq: seq, rec: d, store: t.store, prios: slices.Clone(t.filePrio),
 		fullSync: r.fullSync, saveTorrent: !r.torrentSaved}
 	if m := t.meta.Load(); m != nil {
@@ -293,7 +293,7 @@ type saveJob struct {
 func (j *saveJob) run() {
 	t, r := j.t, &j.t.res
 	if err := j.write(); err != nil {
-		r.failed.Store(true)
+		r.retry.Store(true)
 		if !errors.Is(err, storage.ErrClosed) {
 			t.log.Warn("saving resume data", "err", err)
 		}
@@ -308,7 +308,7 @@ func (j *saveJob) write() error {
 		return nil
 	}
 	if j.saveTorrent && j.mi != nil && !t.saveTorrentFile(j.mi) {
-		r.failed.Store(true)
+		r.retry.Store(true)
 	}
 	d := j.rec
 	if j.layout != nil {

@@ -126,7 +126,7 @@ type Torrent struct {
 	cancel        context.CancelFunc
 	checkedOnce   bool
 	pieces        map[int]*pieceBuf
-	failed        map[int]*failedPiece
+	evidence      map[int]*failedPiece // pieces that failed their hash, kept until they pass (pieces.go)
 	diskBytes     int64
 	peakDiskBytes int64 // the most diskBytes has been: back-pressure keeps it near DiskQueueBytes
 	writing       int
