@@ -1,6 +1,7 @@
 package bt
 
 import (
+	"github.com/bt-go/bt/internal/peertest"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -64,5 +65,5 @@ func TestHashCheckFindsDamage(t *testing.T) {
 		t.Errorf("check: failed %v, %d passed; want [3] and %d", v.failed, len(v.passed), mi.Info.NumPieces()-1)
 	}
 	waitComplete(t, tor, reconnectWait-5*time.Second)
-	sameTree(t, src, filepath.Join(dir, "leech", "tree"))
+	peertest.SameFiles(t, src, filepath.Join(dir, "leech", "tree"))
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/bt-go/bt/dht"
+	"github.com/bt-go/bt/internal/peertest"
 )
 
 // startRouter runs a bare DHT node on 127.0.0.1 for clients to bootstrap
@@ -55,7 +56,7 @@ func TestDHTMagnet(t *testing.T) {
 	}
 	waitComplete(t, tor, 20*time.Second)
 	t.Logf("found and downloaded through the DHT in %v", time.Since(start).Round(time.Millisecond))
-	sameTree(t, src, filepath.Join(dir, "leech", "tree"))
+	peertest.SameFiles(t, src, filepath.Join(dir, "leech", "tree"))
 	waitFor(t, 10*time.Second, "each node in the other's table (port messages)", func() bool {
 		return hasDHTNode(c.DHT(), seeder.DHT().Addr()) && hasDHTNode(seeder.DHT(), c.DHT().Addr())
 	})
@@ -118,7 +119,7 @@ func TestDHTStateFile(t *testing.T) {
 func TestDHTMagnetIPv6(t *testing.T) {
 	router, err := dht.New(dht.Config{Addr: "[::1]:0"})
 	if err != nil {
-		t.Skipf("no IPv6 loopback: %v", err)
+		peertest.Unavailable(t, "no IPv6 loopback: %v", err)
 	}
 	defer router.Close()
 	boot := []string{router.Addr().String()}
@@ -136,7 +137,7 @@ func TestDHTMagnetIPv6(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitComplete(t, tor, 20*time.Second)
-	sameTree(t, src, filepath.Join(dir, "leech", "tree"))
+	peertest.SameFiles(t, src, filepath.Join(dir, "leech", "tree"))
 	if s := c.DHT().Stats(); s.Nodes6 == 0 {
 		t.Errorf("no IPv6 node in the table: %+v", s)
 	}

@@ -1,9 +1,7 @@
 package bt
 
 import (
-	"bytes"
 	"context"
-	"io/fs"
 	"math/rand/v2"
 	"net/netip"
 	"os"
@@ -66,39 +64,6 @@ func writeTorrentFile(t testing.TB, mi *metainfo.MetaInfo, dir string) string {
 		t.Fatal(err)
 	}
 	return p
-}
-
-// sameTree fails the test unless every file under a exists in b with the
-// same bytes.
-func sameTree(t testing.TB, a, b string) {
-	t.Helper()
-	n := 0
-	err := filepath.WalkDir(a, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		rel, _ := filepath.Rel(a, p)
-		x, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		y, err := os.ReadFile(filepath.Join(b, rel))
-		if err != nil {
-			t.Errorf("%s: %v", rel, err)
-			return nil
-		}
-		if !bytes.Equal(x, y) {
-			t.Errorf("%s differs", rel)
-		}
-		n++
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if n == 0 {
-		t.Fatalf("no files under %s", a)
-	}
 }
 
 // newTestClient starts a client on 127.0.0.1, closed when the test ends.

@@ -1,6 +1,7 @@
 package bt
 
 import (
+	"github.com/bt-go/bt/internal/peertest"
 	"net/netip"
 	"path/filepath"
 	"testing"
@@ -36,7 +37,7 @@ func TestLoopbackDownload(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitComplete(t, lt, 30*time.Second)
-	sameTree(t, src, filepath.Join(dir, "leech", "tree"))
+	peertest.SameFiles(t, src, filepath.Join(dir, "leech", "tree"))
 	if !lt.Seeding() || lt.Left() != 0 {
 		t.Errorf("after completion: seeding %v, left %d", lt.Seeding(), lt.Left())
 	}

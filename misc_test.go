@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bt-go/bt/internal/peertest"
 	"github.com/bt-go/bt/metainfo"
 )
 
@@ -24,7 +25,7 @@ func TestDiskBackPressure(t *testing.T) {
 	c.slowDisk = 20 * time.Millisecond // a loopback seed sends many pieces in that time
 	tor, _ := c.AddTorrent(mi, &TorrentOptions{Dir: filepath.Join(dir, "leech"), Peers: []netip.AddrPort{loopback(s.Port())}})
 	waitComplete(t, tor, 30*time.Second)
-	sameTree(t, src, filepath.Join(dir, "leech", "tree"))
+	peertest.SameFiles(t, src, filepath.Join(dir, "leech", "tree"))
 	var peak int64
 	tor.call(func() { peak = tor.peakDiskBytes })
 	if peak > pieceLen {
@@ -33,18 +34,21 @@ func TestDiskBackPressure(t *testing.T) {
 }
 
 // TestIdlePeerDropped: a peer neither side is interested in is dropped
-// after IdleTimeout.
+// after IdleTimeout. The seed must first have adopted the connection (an
+// empty peer list before that proves nothing), and the leecher, whose own
+// time-out is minutes, must see the seed close it.
 func TestIdlePeerDropped(t *testing.T) {
 	dir := t.TempDir()
 	src := makeData(t, filepath.Join(dir, "seed"), "tree", 40_000)
 	mi := makeTorrent(t, src, 16<<10)
-	s, st := seedTorrent(t, Config{IdleTimeout: 300 * time.Millisecond}, mi, dir)
+	s, st := seedTorrent(t, Config{IdleTimeout: 2 * time.Second}, mi, dir)
 	// A leecher that wants nothing: every file skipped.
 	c := newTestClient(t, Config{})
 	tor, _ := c.AddTorrent(mi, &TorrentOptions{Dir: filepath.Join(dir, "leech"), FilePriorities: []int{0},
 		Peers: []netip.AddrPort{loopback(s.Port())}})
-	waitFor(t, 10*time.Second, "a connection", func() bool { return len(st.Peers()) == 1 || len(tor.Peers()) == 1 })
+	waitFor(t, 10*time.Second, "the seed to adopt the connection", func() bool { return len(st.Peers()) == 1 })
 	waitFor(t, 10*time.Second, "the idle peer to be dropped", func() bool { return len(st.Peers()) == 0 })
+	waitFor(t, 10*time.Second, "the leecher to see the connection closed", func() bool { return len(tor.Peers()) == 0 })
 }
 
 // TestNewClientContext: cancelling the context closes the client.
@@ -89,8 +93,8 @@ func TestOnePortManyTorrents(t *testing.T) {
 	tb, _ := c.AddTorrent(miB, &TorrentOptions{Dir: filepath.Join(dir, "leech"), Peers: seed})
 	waitComplete(t, ta, 30*time.Second)
 	waitComplete(t, tb, 30*time.Second)
-	sameTree(t, srcA, filepath.Join(dir, "leech", "alpha"))
-	sameTree(t, srcB, filepath.Join(dir, "leech", "beta"))
+	peertest.SameFiles(t, srcA, filepath.Join(dir, "leech", "alpha"))
+	peertest.SameFiles(t, srcB, filepath.Join(dir, "leech", "beta"))
 	if len(c.Torrents()) != 2 {
 		t.Errorf("%d torrents, want 2", len(c.Torrents()))
 	}

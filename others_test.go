@@ -34,7 +34,7 @@ func TestDownloadFromTransmission(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitComplete(t, tor, 90*time.Second)
-	sameTree(t, src, filepath.Join(dir, "leech", "tree"))
+	peertest.SameFiles(t, src, filepath.Join(dir, "leech", "tree"))
 }
 
 // TestTransmissionDownloadsFromBt: Transmission downloads from bt seeding.
@@ -70,7 +70,7 @@ func TestDownloadFromAria2(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitComplete(t, tor, 90*time.Second)
-	sameTree(t, src, filepath.Join(dir, "leech", "tree"))
+	peertest.SameFiles(t, src, filepath.Join(dir, "leech", "tree"))
 }
 
 // TestAria2DownloadsFromBt: aria2 downloads from bt seeding; bt dials it,
@@ -98,5 +98,5 @@ func TestAria2DownloadsFromBt(t *testing.T) {
 	case <-time.After(90 * time.Second):
 		t.Fatalf("aria2 did not finish\n%s", a.Log())
 	}
-	sameTree(t, src, filepath.Join(dir, "leech", "tree"))
+	peertest.SameFiles(t, src, filepath.Join(dir, "leech", "tree"))
 }

@@ -1,7 +1,7 @@
 package bt
 
 import (
-	"net"
+	"github.com/bt-go/bt/internal/peertest"
 	"net/netip"
 	"path/filepath"
 	"testing"
@@ -39,13 +39,11 @@ func TestPEXIntroducesPeers(t *testing.T) {
 	})
 }
 
-// TestIPv6 downloads over ::1.
+// TestIPv6 downloads over ::1. The leecher starts paused, so its
+// connection lasts until the seed's side of it has been looked at: the
+// seed sees an IPv6 address (not 127.0.0.1, nor ::ffff:127.0.0.1).
 func TestIPv6(t *testing.T) {
-	ln, err := net.Listen("tcp", "[::1]:0")
-	if err != nil {
-		t.Skip("no IPv6 loopback here")
-	}
-	ln.Close()
+	peertest.RequireIPv6Loopback(t)
 	dir := t.TempDir()
 	src := makeData(t, filepath.Join(dir, "seed"), "tree", 120_000, 3)
 	mi := makeTorrent(t, src, 16<<10)
@@ -53,11 +51,15 @@ func TestIPv6(t *testing.T) {
 	st, _ := s.AddTorrent(mi, &TorrentOptions{Dir: filepath.Join(dir, "seed")})
 	waitSeeding(t, st, 10*time.Second)
 	c := newTestClient(t, Config{ListenAddr: "[::1]:0"})
-	tor, _ := c.AddTorrent(mi, &TorrentOptions{Dir: filepath.Join(dir, "leech"),
+	tor, _ := c.AddTorrent(mi, &TorrentOptions{Dir: filepath.Join(dir, "leech"), State: Paused,
 		Peers: []netip.AddrPort{netip.AddrPortFrom(netip.IPv6Loopback(), uint16(s.Port()))}})
-	waitComplete(t, tor, 30*time.Second)
-	sameTree(t, src, filepath.Join(dir, "leech", "tree"))
-	if ps := st.Peers(); len(ps) > 0 && !ps[0].Addr.Addr().Is6() {
-		t.Errorf("seeder sees %v, want an IPv6 address", ps[0].Addr)
+	waitFor(t, 10*time.Second, "the seed to see the leecher", func() bool { return len(st.Peers()) == 1 })
+	if a := st.Peers()[0].Addr.Addr(); !a.Is6() || a.Is4In6() || a != netip.IPv6Loopback() {
+		t.Errorf("the seed sees the leecher at %v, want ::1", a)
 	}
+	if err := tor.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitComplete(t, tor, 30*time.Second)
+	peertest.SameFiles(t, src, filepath.Join(dir, "leech", "tree"))
 }

@@ -251,5 +251,5 @@ func TestReaderSeekJumpsQueue(t *testing.T) {
 	// The cancelled requests are asked again: the rest completes.
 	st.SetRateLimits(0, 0)
 	waitComplete(t, tor, 30*time.Second)
-	sameTree(t, src, filepath.Join(dir, "leech", "big"))
+	peertest.SameFiles(t, src, filepath.Join(dir, "leech", "big"))
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bt-go/bt/internal/peertest"
 	"github.com/bt-go/bt/wire"
 )
 
@@ -63,7 +64,7 @@ func TestPausedMovesNoData(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitComplete(t, tor, 30*time.Second)
-	sameTree(t, src, filepath.Join(dir, "leech", "tree"))
+	peertest.SameFiles(t, src, filepath.Join(dir, "leech", "tree"))
 	tor.Close()
 	mu.Lock()
 	defer mu.Unlock()

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bt-go/bt/internal/peertest"
 	"github.com/bt-go/bt/metainfo"
 	"github.com/bt-go/bt/tracker"
 	"github.com/bt-go/bt/tracker/server"
@@ -92,7 +93,7 @@ func TestTrackersFindPeers(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitComplete(t, tor, 20*time.Second)
-	sameTree(t, src, filepath.Join(dir, "leech", "tree"))
+	peertest.SameFiles(t, src, filepath.Join(dir, "leech", "tree"))
 
 	rep := tor.Trackers()
 	if len(rep) != 2 {
@@ -191,7 +192,7 @@ func TestMagnetTrackers(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitComplete(t, tor, 20*time.Second)
-	sameTree(t, src, filepath.Join(dir, "leech", "tree"))
+	peertest.SameFiles(t, src, filepath.Join(dir, "leech", "tree"))
 	if rep := tor.Trackers(); len(rep) != 2 {
 		t.Errorf("a magnet's two trackers make %d tiers: %+v", len(rep), rep)
 	}
@@ -215,7 +216,7 @@ func TestTrackersIPv6(t *testing.T) {
 			case a = <-addrs:
 			case err := <-done:
 				cancel()
-				t.Skipf("no IPv6 loopback: %v", err)
+				peertest.Unavailable(t, "no IPv6 loopback: %v", err)
 			}
 			defer func() { cancel(); <-done }()
 			url := "http://" + a[0].String() + "/announce"
@@ -233,7 +234,7 @@ func TestTrackersIPv6(t *testing.T) {
 				t.Fatal(err)
 			}
 			waitComplete(t, tor, 20*time.Second)
-			sameTree(t, src, filepath.Join(dir, "leech", "tree"))
+			peertest.SameFiles(t, src, filepath.Join(dir, "leech", "tree"))
 		})
 	}
 }

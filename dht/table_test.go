@@ -4,6 +4,8 @@ import (
 	"net/netip"
 	"testing"
 	"time"
+
+	"github.com/bt-go/bt/internal/peertest"
 )
 
 func addrN(i int) netip.AddrPort {
@@ -110,7 +112,7 @@ func TestPeerStoreBounds(t *testing.T) {
 func TestIPv6(t *testing.T) {
 	a, err := New(Config{Addr: "[::1]:0", QueryTimeout: time.Second})
 	if err != nil {
-		t.Skipf("no IPv6 loopback: %v", err)
+		peertest.Unavailable(t, "no IPv6 loopback: %v", err)
 	}
 	t.Cleanup(func() { a.Close() })
 	var nodes []*Server
@@ -146,11 +148,11 @@ func TestIPv6(t *testing.T) {
 func TestDualStack(t *testing.T) {
 	dual, err := New(Config{Addr: "[::]:0", QueryTimeout: time.Second, QueryRate: -1})
 	if err != nil {
-		t.Skipf("no dual-stack socket: %v", err)
+		peertest.Unavailable(t, "no dual-stack socket: %v", err)
 	}
 	t.Cleanup(func() { dual.Close() })
 	if !dual.v4 || !dual.v6 {
-		t.Skipf("socket %v is not dual-stack", dual.Addr())
+		peertest.Unavailable(t, "socket %v is not dual-stack", dual.Addr())
 	}
 	port := dual.Addr().Port()
 	dual4 := netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), port).String()

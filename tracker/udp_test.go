@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/bt-go/bt/tracker/internal/trackerwire"
+
+	"github.com/bt-go/bt/internal/peertest"
 )
 
 // fakeUDP is a UDP tracker for unit tests of one rule at a time: handle
@@ -30,7 +32,7 @@ func startFakeUDP(t *testing.T, network, addr string, handle func(f *fakeUDP, fr
 	t.Helper()
 	conn, err := net.ListenUDP(network, net.UDPAddrFromAddrPort(netip.MustParseAddrPort(addr)))
 	if err != nil {
-		t.Skipf("no %s socket: %v", network, err)
+		peertest.Unavailable(t, "no %s socket: %v", network, err)
 	}
 	f := &fakeUDP{conn: conn, url: "udp://" + conn.LocalAddr().String() + "/announce", handle: handle}
 	f.connID.Store(0x1122334455667788)

@@ -42,6 +42,36 @@ func missing(t testing.TB, format string, args ...any) {
 	t.Skipf("skipping: "+format+" (install it, see .ci/run)", args...)
 }
 
+// Unavailable skips the test because something it needs is not available
+// on this machine (IPv6 loopback, the privilege to mount a file system), or
+// fails it under CI, where the tests run as root on a machine that has all
+// they need: a skip there would hide untested work.
+func Unavailable(t testing.TB, format string, args ...any) {
+	t.Helper()
+	if InCI() {
+		t.Fatalf("CI requires this: "+format, args...)
+	}
+	t.Skipf("skipping: "+format, args...)
+}
+
+// RequireIPv6Loopback skips the test (or fails it under CI) unless a TCP
+// and a UDP socket can listen on ::1.
+func RequireIPv6Loopback(t testing.TB) {
+	t.Helper()
+	l, err := net.Listen("tcp6", "[::1]:0")
+	if err != nil {
+		Unavailable(t, "no IPv6 loopback: %v", err)
+		return
+	}
+	l.Close()
+	u, err := net.ListenPacket("udp6", "[::1]:0")
+	if err != nil {
+		Unavailable(t, "no IPv6 loopback (UDP): %v", err)
+		return
+	}
+	u.Close()
+}
+
 var (
 	ltOnce sync.Once
 	ltErr  error

@@ -20,6 +20,8 @@ import (
 	"github.com/bt-go/bt/bencode"
 	"github.com/bt-go/bt/tracker"
 	"go.uber.org/goleak"
+
+	"github.com/bt-go/bt/internal/peertest"
 )
 
 func TestMain(m *testing.M) {
@@ -41,7 +43,7 @@ func start(t *testing.T, cfg Config, host string) *running {
 	s.now = func() time.Time { r.mu.Lock(); defer r.mu.Unlock(); return r.clock }
 	ln, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
 	if err != nil {
-		t.Skipf("no %s: %v", host, err)
+		peertest.Unavailable(t, "no %s: %v", host, err)
 	}
 	pc, err := net.ListenPacket("udp", net.JoinHostPort(host, "0"))
 	if err != nil {
