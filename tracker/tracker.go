@@ -155,6 +155,8 @@ type Client struct {
 	UDPAttempts int
 	// resolve looks up host names for the redirect policy; tests replace it.
 	resolve func(ctx context.Context, host string) ([]netip.Addr, error)
+	// dialUDPConn opens a UDP tracker's socket; tests replace it.
+	dialUDPConn func(raddr netip.AddrPort) (udpConn, error)
 
 	mu      sync.Mutex
 	connIDs map[string]udpConnID // by the tracker's resolved address

@@ -32,13 +32,22 @@ type udpConnID struct {
 // from anyone else, and a second check on each datagram's source.
 type udpSession struct {
 	c      *Client
-	conn   *net.UDPConn
+	conn   udpConn
 	raddr  netip.AddrPort
 	ipv6   bool
 	url    string
 	errTID int // datagrams ignored for a wrong transaction id
 	errBad int // datagrams ignored as too short, from elsewhere or unparsable
 	buf    []byte
+}
+
+// udpConn is the part of a connected *net.UDPConn a session uses; tests
+// put an in-memory socket in its place to run on a fake clock.
+type udpConn interface {
+	Write(b []byte) (int, error)
+	ReadFromUDPAddrPort(b []byte) (int, netip.AddrPort, error)
+	SetReadDeadline(t time.Time) error
+	Close() error
 }
 
 func (c *Client) dialUDP(ctx context.Context, u *url.URL) (*udpSession, error) {
@@ -59,7 +68,12 @@ func (c *Client) dialUDP(ctx context.Context, u *url.URL) (*udpSession, error) {
 		}
 	}
 	raddr := netip.AddrPortFrom(a, uint16(p))
-	conn, err := net.DialUDP("udp", nil, net.UDPAddrFromAddrPort(raddr))
+	var conn udpConn
+	if c.dialUDPConn != nil {
+		conn, err = c.dialUDPConn(raddr)
+	} else {
+		conn, err = net.DialUDP("udp", nil, net.UDPAddrFromAddrPort(raddr))
+	}
 	if err != nil {
 		return nil, fmt.Errorf("tracker: %w", err)
 	}

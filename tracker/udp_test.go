@@ -6,10 +6,12 @@ import (
 	"errors"
 	"net"
 	"net/netip"
+	"os"
 	"regexp"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/bt-go/bt/tracker/internal/trackerwire"
@@ -179,32 +181,91 @@ func TestUDPRetransmission(t *testing.T) {
 }
 
 // TestUDPBackoff: the retransmissions of an unanswered request wait
-// UDPTimeout·2^n (BEP 15). Only lower bounds are checked (a timer never
-// fires early; a loaded machine only stretches the gaps), with half a base
-// of slack for the tracker reading one datagram later than the next.
+// exactly UDPTimeout·2^n (BEP 15), and the request gives up UDPTimeout·2^n
+// after its last send. It runs on synctest's fake clock over a silent
+// in-memory socket, so the schedule is checked to the nanosecond.
 func TestUDPBackoff(t *testing.T) {
-	var mu sync.Mutex
-	var arrivals []time.Time
-	f := startFakeUDP(t, "udp4", "127.0.0.1:0", func(*fakeUDP, netip.AddrPort, any) [][]byte {
-		mu.Lock()
-		arrivals = append(arrivals, time.Now())
-		mu.Unlock()
-		return nil
-	})
-	const base = 100 * time.Millisecond
-	c := &Client{UDPTimeout: base, UDPAttempts: 4}
-	if _, err := c.Announce(context.Background(), f.url, testRequest()); !errors.Is(err, ErrTimeout) {
-		t.Fatalf("err = %v, want ErrTimeout", err)
-	}
-	waitFor(t, "four connect requests", func() bool { mu.Lock(); defer mu.Unlock(); return len(arrivals) == 4 })
-	mu.Lock()
-	defer mu.Unlock()
-	for n := 1; n < len(arrivals); n++ {
-		gap, want := arrivals[n].Sub(arrivals[n-1]), base<<(n-1)
-		t.Logf("attempt %d after %v (timeout %v)", n+1, gap.Round(time.Millisecond), want)
-		if gap < want-base/2 {
-			t.Errorf("attempt %d came %v after the previous one, want about %v", n+1, gap, want)
+	synctest.Test(t, func(t *testing.T) {
+		const base = 15 * time.Second
+		sock := &silentUDP{changed: make(chan struct{})}
+		c := &Client{UDPTimeout: base, UDPAttempts: 4,
+			dialUDPConn: func(netip.AddrPort) (udpConn, error) { return sock, nil }}
+		start := time.Now()
+		if _, err := c.Announce(context.Background(), "udp://127.0.0.1:6969/announce", testRequest()); !errors.Is(err, ErrTimeout) {
+			t.Fatalf("err = %v, want ErrTimeout", err)
 		}
+		if len(sock.sent) != 4 {
+			t.Fatalf("%d connect requests sent, want 4", len(sock.sent))
+		}
+		for n := range sock.sent {
+			if got, want := sock.sent[n].Sub(start), base*(1<<n-1); got != want {
+				t.Errorf("attempt %d sent at +%v, want +%v", n+1, got, want)
+			}
+		}
+		if got, want := time.Since(start), base*(1<<4-1); got != want {
+			t.Errorf("gave up after %v, want %v", got, want)
+		}
+	})
+}
+
+// silentUDP is a connected UDP socket to a tracker that never answers: it
+// records when each datagram was sent and honours read deadlines, on
+// whatever clock time.Now reads (synctest's, in a bubble).
+type silentUDP struct {
+	mu       sync.Mutex
+	sent     []time.Time
+	deadline time.Time
+	changed  chan struct{} // closed and replaced when the deadline changes
+	closed   bool
+}
+
+func (s *silentUDP) Write(b []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.sent = append(s.sent, time.Now())
+	return len(b), nil
+}
+
+func (s *silentUDP) SetReadDeadline(d time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.deadline = d
+	close(s.changed)
+	s.changed = make(chan struct{})
+	return nil
+}
+
+func (s *silentUDP) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.closed {
+		s.closed = true
+		close(s.changed)
+	}
+	return nil
+}
+
+func (s *silentUDP) ReadFromUDPAddrPort([]byte) (int, netip.AddrPort, error) {
+	for {
+		s.mu.Lock()
+		d, changed, closed := s.deadline, s.changed, s.closed
+		s.mu.Unlock()
+		if closed {
+			return 0, netip.AddrPort{}, net.ErrClosed
+		}
+		if d.IsZero() {
+			<-changed
+			continue
+		}
+		if !time.Now().Before(d) {
+			return 0, netip.AddrPort{}, os.ErrDeadlineExceeded
+		}
+		timer := time.NewTimer(time.Until(d))
+		select {
+		case <-timer.C:
+		case <-changed:
+		}
+		timer.Stop()
 	}
 }
 
