@@ -9,8 +9,10 @@ import (
 // zero takes the default documented beside it.
 type Config struct {
 	// ListenAddr is where the client accepts peers for all its torrents,
-	// e.g. ":6881" or "127.0.0.1:0". Default ":0" (every interface, a port
-	// the system picks). Port reports the port in use.
+	// e.g. ":6881" or "127.0.0.1:0". Default ":0": every interface, IPv4
+	// and IPv6, on a port the system picks, which is what a client that
+	// other peers must reach needs; give "127.0.0.1:0" (or set NoListen)
+	// to accept no one from other machines. Port reports the port in use.
 	ListenAddr string
 	// NoListen disables accepting connections (we only dial).
 	NoListen bool
@@ -105,8 +107,9 @@ type Config struct {
 	// Default 15 minutes.
 	DHTAnnounceInterval time.Duration
 
-	// Logger receives the client's logs. Default slog.Default() with a
-	// "component=bt" attribute.
+	// Logger receives the client's logs (peers, trackers, disk and
+	// resume trouble). Default: none are written, as befits a library;
+	// give slog.Default() to see them.
 	Logger *slog.Logger
 }
 
@@ -149,7 +152,7 @@ func (c Config) withDefaults() Config {
 	setD(&c.TrackerMaxInterval, time.Hour)
 	setD(&c.DHTAnnounceInterval, DefaultDHTAnnounceInterval)
 	if c.Logger == nil {
-		c.Logger = slog.Default().With("component", "bt")
+		c.Logger = slog.New(slog.DiscardHandler)
 	}
 	return c
 }

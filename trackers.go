@@ -34,6 +34,7 @@ type discovery struct {
 	cancel  context.CancelFunc // loop: ends this run's announcers and lookups
 	ctx     context.Context    // loop: this run's context
 	dlStart int64              // loop: Downloaded when the run began
+	doneDue bool               // loop: completed before the run began; tell its trackers
 	reann   time.Time          // loop: last Reannounce asked
 	wg      sync.WaitGroup     // the run's goroutines, old runs included
 
@@ -195,6 +196,10 @@ func (t *Torrent) startDiscovery() {
 	if len(extra) > 0 && !t.private() {
 		t.runAnnouncer(extra)
 	}
+	if d.doneDue {
+		t.discoveryCompleted()
+		d.doneDue = false
+	}
 }
 
 // runAnnouncer starts an Announcer for tiers in the current run.
@@ -241,7 +246,13 @@ func (t *Torrent) addSourcePeers(peers []netip.AddrPort) {
 // did in this run (no "completed" for data that was complete at start).
 func (t *Torrent) discoveryCompleted() {
 	d := &t.disc
-	if !d.running || t.downloaded.Load() <= d.dlStart {
+	if !d.running {
+		// Completed between the check and the first tick's start of
+		// discovery: the run about to begin tells its trackers.
+		d.doneDue = t.downloaded.Load() > 0
+		return
+	}
+	if t.downloaded.Load() <= d.dlStart && !d.doneDue {
 		return
 	}
 	// The announce goes out at once: it must say left=0, not what the

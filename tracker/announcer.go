@@ -221,9 +221,10 @@ func (a *Announcer) Trackers() []TierStatus {
 }
 
 // Completed tells the trackers, once, that the download has completed: an
-// announce with event "completed" goes out at once to each tier (a tier
-// whose "started" announce already said left=0 needs none). Later calls do
-// nothing.
+// announce with event "completed" goes out at once to each tier, after its
+// "started" if that has not gone out yet, and before "stopped" if Run's
+// context ends first. Trackers count downloads by these events. Later calls
+// do nothing.
 func (a *Announcer) Completed() {
 	a.mu.Lock()
 	if a.completed {

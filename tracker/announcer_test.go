@@ -297,3 +297,37 @@ func TestAnnouncerFailuresReset(t *testing.T) {
 		t.Errorf("after an answer: failures %d, last error %v", st.Failures, st.LastError)
 	}
 }
+
+// TestAnnouncerCompletedAlwaysSent: a download that completes before its
+// "started" goes out (left=0 by then) still sends "completed" after it,
+// and one whose Run ends before any announce still tells the tracker
+// "completed" before "stopped": trackers count downloads by that event.
+func TestAnnouncerCompletedAlwaysSent(t *testing.T) {
+	t.Run("before started", func(t *testing.T) {
+		l := startEventLog(t, "")
+		a := NewAnnouncer(AnnouncerConfig{Tiers: [][]string{{l.url}}, Stats: func() Stats { return Stats{Left: 0} }})
+		a.Completed()
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- a.Run(ctx) }()
+		waitFor(t, "started and completed", func() bool { return len(l.get()) == 2 })
+		cancel()
+		<-done
+		want := []string{"started/left=0", "completed/left=0", "stopped/left=0"}
+		if ev := l.get(); !slices.Equal(ev, want) {
+			t.Errorf("events %v, want %v", ev, want)
+		}
+	})
+	t.Run("run ends first", func(t *testing.T) {
+		l := startEventLog(t, "")
+		a := NewAnnouncer(AnnouncerConfig{Tiers: [][]string{{l.url}}, Stats: func() Stats { return Stats{Left: 0} }})
+		a.Completed()
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		a.Run(ctx)
+		want := []string{"completed/left=0", "stopped/left=0"}
+		if ev := l.get(); !slices.Equal(ev, want) {
+			t.Errorf("events %v, want %v", ev, want)
+		}
+	})
+}

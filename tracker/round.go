@@ -61,8 +61,12 @@ func (a *Announcer) round(ctx context.Context, g *group) {
 				t.urls = slices.Insert(slices.Delete(t.urls, i, i+1), 0, u)
 			}
 			t.started[u] = true
-			if ev == EventCompleted || ev == EventStarted && req.Left == 0 {
+			if ev == EventCompleted {
 				t.completedDue = false
+			} else if t.completedDue {
+				// "completed" is still to tell this tracker (Completed came
+				// before its "started" went out, or during it): at once.
+				g.asked = askedNow
 			}
 			if resp.TrackerID != "" {
 				t.trackerIDs[u] = resp.TrackerID
@@ -132,7 +136,9 @@ func (a *Announcer) intervals(resp *AnnounceResponse) (interval, lo time.Duratio
 }
 
 // stop sends "stopped" to every tracker that accepted "started", all at
-// once, each bounded by StopTimeout.
+// once, each bounded by StopTimeout. A tracker not yet told "completed"
+// after Completed hears it first: a download that ends as its process
+// exits still counts in the tracker's downloads.
 func (a *Announcer) stop(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(ctx, a.cfg.StopTimeout)
 	defer cancel()
@@ -143,19 +149,33 @@ func (a *Announcer) stop(ctx context.Context) {
 	var wg sync.WaitGroup
 	a.mu.Lock()
 	for _, t := range a.tiers {
+		if t.completedDue && len(t.started) == 0 && len(t.urls) > 0 {
+			// Run ended before this tier heard "started": the first
+			// tracker still hears that the download completed.
+			t.started[t.urls[0]] = true
+		}
 		for u := range t.started {
 			req := AnnounceRequest{
 				InfoHash: a.cfg.InfoHash, PeerID: a.cfg.PeerID, Port: a.cfg.Port,
 				Uploaded: st.Uploaded, Downloaded: st.Downloaded, Left: st.Left,
 				Event: EventStopped, NumWant: 0, Key: a.cfg.Key, TrackerID: t.trackerIDs[u],
 			}
+			completed := t.completedDue
 			wg.Go(func() {
+				if completed {
+					c := req
+					c.Event, c.NumWant = EventCompleted, a.cfg.NumWant
+					if _, err := a.client.Announce(ctx, u, c); err != nil {
+						a.log.Debug("tracker completed announce failed", "url", u, "err", err)
+					}
+				}
 				if _, err := a.client.Announce(ctx, u, req); err != nil {
 					a.log.Debug("tracker stopped announce failed", "url", u, "err", err)
 				}
 			})
 		}
 		clear(t.started)
+		t.completedDue = false
 	}
 	a.mu.Unlock()
 	wg.Wait()

@@ -396,3 +396,26 @@ func TestStoreCounts(t *testing.T) {
 		}
 	}
 }
+
+// TestDownloadedCount: each peer's "completed" counts once, also when its
+// "started" already said left=0, and the count outlives the swarm's last
+// peer, as opentracker's does.
+func TestDownloadedCount(t *testing.T) {
+	s := New(Config{RequestsPerSecond: 1e9, Burst: 1 << 30})
+	for i := range 3 {
+		a := announceArgs{infoHash: hash(1), addr: netip.AddrPortFrom(netip.MustParseAddr("192.0.2.1"), uint16(1+i)), left: 0, event: "started"}
+		s.store.announce(a, s.now())
+		a.event = "completed"
+		s.store.announce(a, s.now())
+		s.store.announce(a, s.now()) // a repeat does not count again
+		a.event = "stopped"
+		s.store.announce(a, s.now())
+	}
+	if got := s.store.scrape([][20]byte{hash(1)})[0]; got.downloaded != 3 || got.complete != 0 || got.incomplete != 0 {
+		t.Errorf("scrape after three downloads that left: %+v", got)
+	}
+	s.store.announce(announceArgs{infoHash: hash(1), addr: netip.MustParseAddrPort("192.0.2.9:1"), left: 5, event: "completed"}, s.now())
+	if got := s.store.scrape([][20]byte{hash(1)})[0]; got.downloaded != 4 || got.incomplete != 1 {
+		t.Errorf("scrape after a fourth: %+v", got)
+	}
+}

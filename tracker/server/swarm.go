@@ -17,9 +17,10 @@ var (
 // peerEntry is one announced peer of one torrent.
 type peerEntry struct {
 	addr    netip.AddrPort
-	id      [20]byte
-	seed    bool
-	expires time.Time
+	id        [20]byte
+	seed      bool
+	completed bool // it announced "completed" (counted once in downloaded)
+	expires   time.Time
 }
 
 // swarm is one torrent's peers: a slice for uniform random sampling plus
@@ -43,6 +44,11 @@ type store struct {
 	torrents map[[20]byte]*swarm
 	total    int
 	perIP    map[netip.Addr]int // entries per addrKey, over all torrents
+	// counts keeps the downloaded count of a torrent whose last peer left,
+	// so a scrape still reports it and the count goes on when the torrent
+	// is announced again. At most maxTorrents entries; an arbitrary one
+	// is dropped for a new one beyond that.
+	counts map[[20]byte]int
 }
 
 type limits struct {
@@ -52,7 +58,8 @@ type limits struct {
 }
 
 func newStore(lim limits) *store {
-	return &store{lim: lim, torrents: make(map[[20]byte]*swarm), perIP: make(map[netip.Addr]int)}
+	return &store{lim: lim, torrents: make(map[[20]byte]*swarm), perIP: make(map[netip.Addr]int),
+		counts: make(map[[20]byte]int)}
 }
 
 // announceArgs is an announce as both protocols deliver it.
@@ -89,7 +96,9 @@ func (s *store) announce(a announceArgs, now time.Time) announceResult {
 	seed := a.left == 0
 	key := addrKey(a.addr.Addr())
 	if sw == nil && s.canAddLocked(nil, key) && len(s.torrents) < s.lim.maxTorrents {
-		sw = &swarm{index: make(map[netip.AddrPort]int), perIP: make(map[netip.Addr]int)}
+		sw = &swarm{index: make(map[netip.AddrPort]int), perIP: make(map[netip.Addr]int),
+			downloaded: s.counts[a.infoHash]}
+		delete(s.counts, a.infoHash)
 		s.torrents[a.infoHash] = sw
 	}
 	if sw == nil {
@@ -97,7 +106,11 @@ func (s *store) announce(a announceArgs, now time.Time) announceResult {
 	}
 	if i, ok := sw.index[a.addr]; ok {
 		p := &sw.peers[i]
-		if a.event == "completed" && !p.seed {
+		// Counted once per peer, as opentracker does: whether its
+		// "started" already said left=0 (it finished before announcing)
+		// does not matter.
+		if a.event == "completed" && !p.completed {
+			p.completed = true
 			sw.downloaded++
 		}
 		if p.seed != seed {
@@ -114,7 +127,8 @@ func (s *store) announce(a announceArgs, now time.Time) announceResult {
 		}
 		if s.canAddLocked(sw, key) {
 			sw.index[a.addr] = len(sw.peers)
-			sw.peers = append(sw.peers, peerEntry{addr: a.addr, id: a.peerID, seed: seed, expires: now.Add(s.lim.ttl)})
+			sw.peers = append(sw.peers, peerEntry{addr: a.addr, id: a.peerID, seed: seed,
+				completed: a.event == "completed", expires: now.Add(s.lim.ttl)})
 			s.total++
 			s.perIP[key]++
 			sw.perIP[key]++
@@ -129,7 +143,7 @@ func (s *store) announce(a announceArgs, now time.Time) announceResult {
 	res := announceResult{complete: sw.seeds, incomplete: len(sw.peers) - sw.seeds}
 	res.peers = sw.pick(a, seed, now)
 	if len(sw.peers) == 0 {
-		delete(s.torrents, a.infoHash)
+		s.dropLocked(a.infoHash, sw)
 	}
 	return res
 }
@@ -185,8 +199,23 @@ func (s *store) removeLocked(ih [20]byte, sw *swarm, addr netip.AddrPort) {
 		delete(sw.perIP, key)
 	}
 	if len(sw.peers) == 0 {
-		delete(s.torrents, ih)
+		s.dropLocked(ih, sw)
 	}
+}
+
+// dropLocked forgets an empty swarm, keeping its downloaded count.
+func (s *store) dropLocked(ih [20]byte, sw *swarm) {
+	delete(s.torrents, ih)
+	if sw.downloaded == 0 {
+		return
+	}
+	if len(s.counts) >= s.lim.maxTorrents {
+		for k := range s.counts {
+			delete(s.counts, k)
+			break
+		}
+	}
+	s.counts[ih] = sw.downloaded
 }
 
 // pick returns up to a.numWant live peers other than a.addr, from a random
@@ -220,6 +249,8 @@ func (s *store) scrape(hashes [][20]byte) []scrapeCounts {
 	for i, h := range hashes {
 		if sw := s.torrents[h]; sw != nil {
 			out[i] = scrapeCounts{complete: sw.seeds, incomplete: len(sw.peers) - sw.seeds, downloaded: sw.downloaded}
+		} else {
+			out[i] = scrapeCounts{downloaded: s.counts[h]}
 		}
 	}
 	return out
