@@ -20,6 +20,7 @@ const (
 	// Defaults of the Config fields of the same names.
 	DefaultMaxRequestLength = BlockSize
 	DefaultMaxPeerRequests  = 250
+	DefaultMaxDuplicates    = 64
 	DefaultKeepAlive        = 90 * time.Second
 	DefaultIdleTimeout      = 3 * time.Minute
 	DefaultReadBufferSize   = 64 << 10
@@ -51,6 +52,12 @@ type Config struct {
 	// MaxPeerRequests bounds the peer's pending requests; it is the reqq
 	// we advertise (default 250). Requests past it are rejected.
 	MaxPeerRequests int
+	// MaxDuplicates bounds the peer's duplicate requests (default 64): a
+	// request for a block it has already requested and not canceled, or
+	// that we have just queued or sent to it, is not answered again, and
+	// the connection is closed with ErrDuplicateRequests once more than
+	// MaxDuplicates have arrived. Each block served forgives one.
+	MaxDuplicates int
 
 	// RequestTimeout, if positive, fails the head request when it is not
 	// answered in time (see Conn.SetTimeout).
@@ -80,6 +87,9 @@ func (cfg *Config) withDefaults() Config {
 	c.MaxRequestLength = min(c.MaxRequestLength, MaxBlockLength)
 	if c.MaxPeerRequests <= 0 {
 		c.MaxPeerRequests = DefaultMaxPeerRequests
+	}
+	if c.MaxDuplicates <= 0 {
+		c.MaxDuplicates = DefaultMaxDuplicates
 	}
 	if c.KeepAlive == 0 {
 		c.KeepAlive = DefaultKeepAlive

@@ -70,6 +70,9 @@ type Conn struct {
 	requests      reqQueue
 	headSince     time.Duration
 	peerRequests  []Request
+	served        [servedMemory]Request // the last blocks queued for the peer, a ring
+	servedNext    int
+	duplicates    int // duplicate requests seen, less one per block served
 	timeout       time.Duration
 	keepAlive     time.Duration
 	deferred      []completion
@@ -87,6 +90,10 @@ type outBlock struct {
 	end   int
 	block []byte // from getBlock
 }
+
+// servedMemory is how many of the blocks last queued for the peer a Conn
+// remembers, to refuse requests for them again.
+const servedMemory = 64
 
 // completion is a request completion or event waiting to be delivered.
 type completion struct {

@@ -36,7 +36,12 @@
 // Config.MaxPeerRequests are pending (the reqq we advertise); further
 // ones, and requests while we choke the peer outside the allowed-fast set,
 // are rejected with the Fast extension and ignored without it. Choke
-// discards pending requests (with the Fast extension, rejecting each).
+// discards pending requests (with the Fast extension, rejecting each). A
+// request is answered once: a duplicate of one pending, or of one of the
+// last blocks queued for the peer, is dropped (rejected if that block was
+// already queued), and more than Config.MaxDuplicates of them close the
+// connection with ErrDuplicateRequests. Canceling an unknown request is
+// harmless.
 //
 // # Hostile peers
 //

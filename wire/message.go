@@ -117,6 +117,7 @@ var (
 	ErrBadRequest           = errors.New("bad request")
 	ErrBadExtendedHandshake = errors.New("bad extended handshake")
 	ErrIdle                 = errors.New("peer idle")
+	ErrDuplicateRequests    = errors.New("too many duplicate requests")
 )
 
 // ProtocolError reports a peer that broke the protocol. The connection is

@@ -315,13 +315,40 @@ func (c *Conn) peerRequest(r Request) (bool, error) {
 		reject()
 		return false, nil
 	case indexRequest(c.peerRequests, r) >= 0:
-		return false, nil
+		// Pending already: the answer on its way answers both.
+		return false, c.duplicate(r)
+	case c.recentlyServed(r):
+		// BEP 3 lets a peer cancel a request, not multiply our upload:
+		// the block is queued or already sent.
+		reject()
+		return false, c.duplicate(r)
 	case len(c.peerRequests) >= c.cfg.MaxPeerRequests:
 		reject()
 		return false, nil
 	}
 	c.peerRequests = append(c.peerRequests, r)
 	return true, nil
+}
+
+// duplicate counts a duplicate request and fails once the peer has sent
+// too many. c.mu must be held.
+func (c *Conn) duplicate(r Request) error {
+	c.duplicates++
+	if c.duplicates > c.cfg.MaxDuplicates {
+		return protoErr(MsgRequest, ErrDuplicateRequests, "%d duplicates, the last for %v", c.duplicates, r)
+	}
+	return nil
+}
+
+// recentlyServed reports whether the block of r is among the last ones
+// queued for the peer. c.mu must be held.
+func (c *Conn) recentlyServed(r Request) bool {
+	for _, s := range c.served {
+		if s == r && r.Length > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // readVariable reads a bitfield or extended message of n payload bytes.

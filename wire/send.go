@@ -211,6 +211,11 @@ func (c *Conn) Piece(index, begin int, block []byte) error {
 		return fmt.Errorf("wire: piece %v: %w", r, ErrNotRequested)
 	}
 	c.peerRequests = append(c.peerRequests[:i], c.peerRequests[i+1:]...)
+	c.served[c.servedNext] = r
+	c.servedNext = (c.servedNext + 1) % len(c.served)
+	if c.duplicates > 0 {
+		c.duplicates--
+	}
 	c.out = binary.BigEndian.AppendUint32(c.out, uint32(9+len(block)))
 	c.out = append(c.out, byte(MsgPiece))
 	c.out = binary.BigEndian.AppendUint32(c.out, uint32(index))
