@@ -58,9 +58,9 @@ type Client struct {
 	// hashing and writing, as a slow disk would.
 	slowDisk time.Duration
 
-	// OnDHTPort, if set before torrents are added, receives the DHT port
-	// peers announce with the port message (BEP 5), for a DHT node to use
-	// as bootstrap contacts.
+	// onDHTPort is the function SetDHTPortHandler set (the client's own
+	// DHT node's AddNode, when it runs one): it receives the DHT port peers
+	// announce with the port message (BEP 5), as contacts for the node.
 	onDHTPort atomic.Pointer[func(netip.AddrPort)]
 }
 
@@ -81,14 +81,17 @@ func NewClient(cfg Config) (*Client, error) {
 		self:     make(map[netip.AddrPort]bool),
 	}
 	if !cfg.NoListen {
-		nl, err := net.Listen("tcp", cfg.ListenAddr)
-		if err != nil {
-			if errors.Is(err, syscall.EADDRINUSE) {
-				return nil, fmt.Errorf("%w: %s", ErrPortInUse, cfg.ListenAddr)
+		nl := cfg.Listener
+		if nl == nil {
+			nl, err = net.Listen("tcp", cfg.ListenAddr)
+			if err != nil {
+				if errors.Is(err, syscall.EADDRINUSE) {
+					return nil, fmt.Errorf("%w: %s", ErrPortInUse, cfg.ListenAddr)
+				}
+				return nil, fmt.Errorf("bt: listen on %s: %w", cfg.ListenAddr, err)
 			}
-			return nil, fmt.Errorf("bt: listen on %s: %w", cfg.ListenAddr, err)
 		}
-		c.port = nl.Addr().(*net.TCPAddr).Port
+		c.port = int(addrPortOf(nl.Addr()).Port())
 		c.ln = wire.NewListener(nl, wire.ListenConfig{
 			Torrent:          c.incomingConfig,
 			Connected:        c.incoming,

@@ -1,7 +1,10 @@
 package bt
 
 import (
+	"context"
 	"log/slog"
+	"net"
+	"net/netip"
 	"time"
 )
 
@@ -16,6 +19,13 @@ type Config struct {
 	ListenAddr string
 	// NoListen disables accepting connections (we only dial).
 	NoListen bool
+	// Listener, if not nil, is where the client accepts peers instead of
+	// a TCP socket on ListenAddr; Port reports its address's port. The
+	// client closes it. With Dial, it lets a client run over another
+	// transport: a proxy, or the in-memory network of a simulation.
+	Listener net.Listener
+	// Dial, if not nil, opens outgoing peer connections instead of TCP.
+	Dial func(ctx context.Context, addr netip.AddrPort) (net.Conn, error)
 	// DataDir is the default download directory of torrents. Default ".".
 	DataDir string
 

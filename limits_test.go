@@ -45,50 +45,6 @@ func checkRate(t *testing.T, what string, want int64, got float64) {
 
 func kib(x float64) string { return fmt.Sprintf("%.0f KiB", x/1024) }
 
-// TestRateLimits measures bt↔bt on loopback: a seed's per-torrent upload
-// limit, a leecher's client-wide download limit, and the tighter of two.
-func TestRateLimits(t *testing.T) {
-	if testing.Short() {
-		t.Skip("measures rates over seconds")
-	}
-	dir := t.TempDir()
-	src := makeData(t, filepath.Join(dir, "seed"), "big", 12<<20)
-	mi := makeTorrent(t, src, 256<<10)
-	seeder := newTestClient(t, Config{})
-	st, err := seeder.AddTorrent(mi, &TorrentOptions{Dir: filepath.Join(dir, "seed")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	waitSeeding(t, st, 20*time.Second)
-
-	cases := []struct {
-		name                string
-		seedUp, down, tdown int64
-		want                int64
-	}{
-		{name: "upload 1MiB", seedUp: 1 << 20, want: 1 << 20},
-		{name: "download 512KiB", down: 512 << 10, want: 512 << 10},
-		{name: "client 2MiB torrent 768KiB", down: 2 << 20, tdown: 768 << 10, want: 768 << 10},
-	}
-	for k, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			st.SetRateLimits(0, tc.seedUp)
-			c := newTestClient(t, Config{MaxDownloadRate: tc.down})
-			tor, err := c.AddTorrent(mi, &TorrentOptions{Dir: filepath.Join(dir, fmt.Sprint("leech", k)),
-				MaxDownloadRate: tc.tdown, Peers: []netip.AddrPort{loopback(seeder.Port())}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			got := measureRate(tor.Downloaded, time.Second, 2*time.Second)
-			checkRate(t, tc.name, tc.want, got)
-			if tor.Left() == 0 {
-				t.Error("the download completed during the measurement: the limit was not applied")
-			}
-			tor.Close()
-		})
-	}
-}
-
 // TestUploadLimitToLibtorrent: libtorrent downloads from a bt seed with a
 // client-wide upload limit; the rate libtorrent sees is the limit.
 func TestUploadLimitToLibtorrent(t *testing.T) {
@@ -201,41 +157,5 @@ func testMaxConns(t *testing.T, cfg Config, opts TorrentOptions) {
 	}
 	if n := other.Bitfield().Count(); n != 0 {
 		t.Errorf("the refused leecher has %d pieces", n)
-	}
-}
-
-// TestDownloadLimitFromTheStart: a download limit holds from the first
-// request, not only once the transfer is under way: at every moment the
-// bytes received stay within the limit's rate over the elapsed time plus
-// one bucket (a tenth of a second, at least two blocks) and a block. (Each reading of the
-// counter comes before the clock, so a stalled machine only loosens the
-// bound.)
-func TestDownloadLimitFromTheStart(t *testing.T) {
-	if testing.Short() {
-		t.Skip("measures rates over seconds")
-	}
-	const limit = 32 << 10
-	dir := t.TempDir()
-	src := makeData(t, filepath.Join(dir, "seed"), "big", 3<<20)
-	mi := makeTorrent(t, src, 256<<10)
-	seeder, _ := seedTorrent(t, Config{}, mi, dir)
-	c := newTestClient(t, Config{MaxDownloadRate: limit})
-	start := time.Now()
-	tor, err := c.AddTorrent(mi, &TorrentOptions{Dir: filepath.Join(dir, "leech"),
-		Peers: []netip.AddrPort{loopback(seeder.Port())}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for range 20 {
-		time.Sleep(100 * time.Millisecond)
-		got := tor.Downloaded()
-		elapsed := time.Since(start)
-		bound := int64(limit*elapsed.Seconds()) + max(limit/10, 32<<10) + 16<<10
-		if got > bound {
-			t.Fatalf("after %v: %d bytes downloaded, over the limit's %d", elapsed, got, bound)
-		}
-	}
-	if tor.Downloaded() == 0 {
-		t.Error("nothing downloaded in two seconds")
 	}
 }
