@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -176,13 +175,9 @@ func (c *Client) Add(source string, opts *TorrentOptions) (*Torrent, error) {
 
 // AddTorrentFile adds the torrent of a .torrent file.
 func (c *Client) AddTorrentFile(path string, opts *TorrentOptions) (*Torrent, error) {
-	data, err := os.ReadFile(path)
+	mi, err := metainfo.LoadFile(path) // bounded: MaxTorrentSize
 	if err != nil {
-		return nil, fmt.Errorf("bt: reading torrent: %w", err)
-	}
-	mi, err := metainfo.Parse(data)
-	if err != nil {
-		return nil, fmt.Errorf("bt: %s: %w", path, err)
+		return nil, fmt.Errorf("bt: %w", err)
 	}
 	return c.AddTorrent(mi, opts)
 }

@@ -5,11 +5,11 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 
 	"github.com/bt-go/bt/dht/internal/krpc"
+	"github.com/bt-go/bt/internal/readlimit"
 )
 
 // The state file holds our id and the nodes of our routing tables, so a
@@ -78,12 +78,10 @@ func writeFileAtomic(path string, b []byte) error {
 }
 
 func loadState(path string) (*savedState, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
+	b, err := readlimit.File(path, int64(maxStateSize))
+	if errors.Is(err, readlimit.ErrTooLarge) {
+		return nil, errBadState
 	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, int64(maxStateSize)+1))
 	if err != nil {
 		return nil, err
 	}

@@ -39,8 +39,15 @@
 // The policy, applied to the torrent's name and to every path element:
 //
 //   - Refused: a NUL byte anywhere in the name, a path or a symlink target
-//     (the torrent is rejected with ErrName or ErrPath), and a file other
-//     than a pad file without a path.
+//     (the torrent is rejected with ErrName or ErrPath), a file other
+//     than a pad file without a path, and a path (or symlink target) of
+//     more than MaxPathDepth (128) elements or longer than MaxPathLength
+//     (4095 bytes, Linux's PATH_MAX less its NUL) counting the name, a '/'
+//     before each element and each element at most 255 bytes, as it will
+//     be shortened. macOS's PATH_MAX (1024) and Windows' MAX_PATH (260,
+//     without long-path support) are smaller: such paths are accepted and
+//     fail with the file system's own error when written. No torrent of
+//     libtorrent's test corpus comes near these limits.
 //   - Removed: the separators '/' and '\' inside an element; then elements
 //     that are empty, "." or ".." are dropped. A path left with no element
 //     becomes "_"; a name left with nothing becomes the info hash in hex.

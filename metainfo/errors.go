@@ -53,4 +53,14 @@ const (
 	MaxFiles = 1 << 20
 	// MaxTorrentSize is the largest .torrent file LoadFile reads, 64 MiB.
 	MaxTorrentSize = 64 << 20
+	// MaxPathDepth is the most elements a file's path may have, 128. Real
+	// torrents nest a few levels; a deeper path only costs time and
+	// directories.
+	MaxPathDepth = 128
+	// MaxPathLength bounds the length in bytes of a file's path under the
+	// download directory (the torrent's name and the path's elements, each
+	// counted at most 255 bytes as they are shortened, joined by '/'):
+	// 4095, so it fits in Linux's PATH_MAX of 4096 with its NUL. A longer
+	// path could not be opened on Linux even from the root directory.
+	MaxPathLength = 4095
 )

@@ -167,6 +167,12 @@ func (info *Info) validate() (int64, error) {
 			if hasNUL(f.Path...) || hasNUL(f.SymlinkPath...) {
 				return 0, fmt.Errorf("%w: file %d's path contains a NUL byte", ErrPath, i)
 			}
+			if err := checkPathSize(info.Name, f.Path); err != nil {
+				return 0, fmt.Errorf("%w: file %d's %w", ErrPath, i, err)
+			}
+			if err := checkPathSize(info.Name, f.SymlinkPath); err != nil {
+				return 0, fmt.Errorf("%w: file %d's symlink target's %w", ErrPath, i, err)
+			}
 			if f.isSymlink() {
 				continue
 			}

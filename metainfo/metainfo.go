@@ -5,11 +5,10 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"strings"
 
 	"github.com/bt-go/bt/bencode"
+	"github.com/bt-go/bt/internal/readlimit"
 )
 
 // MetaInfo is a parsed .torrent file (BEP 3).
@@ -88,17 +87,12 @@ func Parse(data []byte) (*MetaInfo, error) {
 
 // LoadFile reads and parses a .torrent file of at most MaxTorrentSize bytes.
 func LoadFile(path string) (*MetaInfo, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
+	data, err := readlimit.File(path, MaxTorrentSize)
+	if errors.Is(err, readlimit.ErrTooLarge) {
+		return nil, fmt.Errorf("%w: %w", ErrTooLarge, err)
 	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, MaxTorrentSize+1))
 	if err != nil {
-		return nil, fmt.Errorf("metainfo: reading %s: %w", path, err)
-	}
-	if len(data) > MaxTorrentSize {
-		return nil, fmt.Errorf("%w: %s is larger than %d bytes", ErrTooLarge, path, MaxTorrentSize)
+		return nil, fmt.Errorf("metainfo: %w", err)
 	}
 	m, err := Parse(data)
 	if err != nil {

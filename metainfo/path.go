@@ -1,6 +1,7 @@
 package metainfo
 
 import (
+	"fmt"
 	"runtime"
 	"strconv"
 	"strings"
@@ -180,4 +181,21 @@ func hasNUL(s ...string) bool {
 		}
 	}
 	return false
+}
+
+// checkPathSize refuses a path deeper than MaxPathDepth or longer than
+// MaxPathLength under the download directory, counting each element as it
+// will be shortened.
+func checkPathSize(name string, p []string) error {
+	if len(p) > MaxPathDepth {
+		return fmt.Errorf("path has %d elements, more than %d", len(p), MaxPathDepth)
+	}
+	n := min(len(name), maxElement)
+	for _, e := range p {
+		n += 1 + min(len(e), maxElement)
+	}
+	if n > MaxPathLength {
+		return fmt.Errorf("path is %d bytes long, more than %d", n, MaxPathLength)
+	}
+	return nil
 }

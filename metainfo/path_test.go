@@ -1,6 +1,7 @@
 package metainfo
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -101,18 +102,38 @@ func TestDedupeManyClashes(t *testing.T) {
 	}
 }
 
-// TestDeepPath: a path of many elements costs time linear in its size.
+// TestDeepPath: an absurdly deep or long path is refused up front (the
+// attack: 10,000 directories in a 20 KB torrent); paths at the limits pass.
 func TestDeepPath(t *testing.T) {
-	deep := make([]any, 200_000)
-	for i := range deep {
-		deep[i] = "a"
+	elems := func(n int, e string) []any {
+		p := make([]any, n)
+		for i := range p {
+			p[i] = e
+		}
+		return p
 	}
-	m, err := Parse(torrent(t, multiInfo(map[string]any{"path": deep}, map[string]any{"path": deep[:1000]}), nil))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if l := m.Info.Layout(); len(l.Files[0].Path) != 200_001 || l.Files[1].Path[1000] != "a.1" {
-		t.Fatalf("paths of %d and %d elements, last %q", len(l.Files[0].Path), len(l.Files[1].Path), l.Files[1].Path[1000])
+	name := "dir" // multiInfo's
+	long := strings.Repeat("x", 300)
+	for _, c := range []struct {
+		what string
+		path []any
+		ok   bool
+	}{
+		{"10,000 elements", elems(10_000, "a"), false},
+		{"MaxPathDepth elements", elems(MaxPathDepth, "a"), true},
+		{"MaxPathDepth+1 elements", elems(MaxPathDepth+1, "a"), false},
+		{"15 long elements", elems(15, long), true},  // each counts 255: 3+15*256 = 3843
+		{"16 long elements", elems(16, long), false}, // 4099
+		{"at MaxPathLength", append(elems(15, long), strings.Repeat("y", MaxPathLength-len(name)-15*256-1)), true},
+		{"past MaxPathLength", append(elems(15, long), strings.Repeat("y", MaxPathLength-len(name)-15*256)), false},
+	} {
+		_, err := Parse(torrent(t, multiInfo(map[string]any{"path": c.path}), nil))
+		if c.ok && err != nil {
+			t.Errorf("%s: %v", c.what, err)
+		}
+		if !c.ok && !errors.Is(err, ErrPath) {
+			t.Errorf("%s: got %v, want ErrPath", c.what, err)
+		}
 	}
 }
 

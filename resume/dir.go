@@ -114,13 +114,9 @@ func (d *Dir) Load(ih metainfo.Hash) (*Data, error) {
 // LoadTorrent reads the recorded metainfo of torrent ih; a missing one is
 // an error satisfying errors.Is(err, fs.ErrNotExist).
 func (d *Dir) LoadTorrent(ih metainfo.Hash) (*metainfo.MetaInfo, error) {
-	p, err := os.ReadFile(d.TorrentPath(ih))
+	mi, err := metainfo.LoadFile(d.TorrentPath(ih))
 	if err != nil {
 		return nil, fmt.Errorf("resume: %w", err)
-	}
-	mi, err := metainfo.Parse(p)
-	if err != nil {
-		return nil, fmt.Errorf("resume: %s: %w", d.TorrentPath(ih), err)
 	}
 	if mi.InfoHash != ih {
 		return nil, fmt.Errorf("%w: %s holds %v", ErrForeign, d.TorrentPath(ih), mi.InfoHash)

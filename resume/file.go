@@ -3,10 +3,11 @@ package resume
 import (
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"runtime"
+
+	"github.com/bt-go/bt/internal/readlimit"
 )
 
 // WriteFile writes data to the file name atomically and durably: to a
@@ -72,14 +73,12 @@ func syncDir(dir string) error {
 // error satisfying errors.Is(err, fs.ErrNotExist); a bad one wraps
 // ErrCorrupt or ErrVersion.
 func ReadFile(name string) (*Data, error) {
-	f, err := os.Open(name)
+	p, err := readlimit.File(name, MaxSize)
+	if errors.Is(err, readlimit.ErrTooLarge) {
+		return nil, fmt.Errorf("resume: %w: %w", ErrCorrupt, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("resume: %w", err)
-	}
-	defer f.Close()
-	p, err := io.ReadAll(io.LimitReader(f, MaxSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("resume: reading %s: %w", name, err)
 	}
 	d, err := Decode(p)
 	if err != nil {
