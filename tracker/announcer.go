@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/netip"
+	"slices"
 	"sync"
 	"time"
 )
@@ -95,6 +96,21 @@ type tier struct {
 	trackerIDs   map[string]string // "tracker id" per tracker
 	completedDue bool              // "completed" not yet told to this tier
 	status       TierStatus
+	dropped      []string // trackers that failed for good (Permanent)
+}
+
+// dropLocked stops announcing to u, which failed for good, and reports
+// whether it was still in the tier.
+func (a *Announcer) dropLocked(t *tier, u string) bool {
+	i := slices.Index(t.urls, u)
+	if i < 0 {
+		return false
+	}
+	t.urls = slices.Delete(t.urls, i, i+1)
+	delete(t.started, u)
+	delete(t.trackerIDs, u)
+	t.dropped = append(t.dropped, u)
+	return true
 }
 
 // group is a set of tiers announced as one round: all tiers (BEP 12) or
@@ -122,7 +138,10 @@ const (
 // the most recent announce, consecutive failures, the latest peers, and the
 // tier's URLs in their current order (the working tracker first).
 type TierStatus struct {
-	URLs       []string
+	URLs []string
+	// Dropped lists the tier's trackers that failed for good (410 Gone,
+	// an unusable URL; see Permanent): they are announced to no more.
+	Dropped    []string
 	Complete   int // seeds in the latest reply; -1 if unknown
 	Incomplete int // leechers in the latest reply; -1 if unknown
 	// Failures counts failed announces in a row (a tracker that errs, times
@@ -213,6 +232,7 @@ func (a *Announcer) Trackers() []TierStatus {
 	for i, t := range a.tiers {
 		s := t.status
 		s.URLs = append([]string(nil), t.urls...)
+		s.Dropped = append([]string(nil), t.dropped...)
 		s.Peers = append([]netip.AddrPort(nil), s.Peers...)
 		s.Peers6 = append([]netip.AddrPort(nil), s.Peers6...)
 		out[i] = s

@@ -177,6 +177,9 @@ func (c *Client) getHTTP(ctx context.Context, u *url.URL) ([]byte, error) {
 	if err != nil {
 		return nil, &ResponseError{URL: redactedQueryless(u), Err: err}
 	}
+	if resp.StatusCode == http.StatusGone {
+		return nil, &ResponseError{URL: redactedQueryless(u), Err: ErrGone}
+	}
 	if resp.StatusCode != http.StatusOK && (len(body) == 0 || body[0] != 'd') {
 		return nil, &ResponseError{URL: redactedQueryless(u), Err: fmt.Errorf("HTTP status %s", resp.Status)}
 	}

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/bt-go/bt/internal/termtext"
 )
 
 // round announces group g: each tier in order, each tracker of a tier in
@@ -51,8 +53,13 @@ func (a *Announcer) round(ctx context.Context, g *group) {
 				a.mu.Lock()
 				t.status.Failures++
 				t.status.LastError = err
+				gone := Permanent(err) && a.dropLocked(t, u)
 				a.mu.Unlock()
-				a.log.Debug("tracker announce failed", "url", u, "event", ev.String(), "err", err)
+				if gone {
+					a.log.Warn("tracker failed for good; not announcing to it again", "url", termtext.Safe(u), "err", err)
+					continue
+				}
+				a.log.Debug("tracker announce failed", "url", termtext.Safe(u), "event", ev.String(), "err", err)
 				continue
 			}
 			interval, minWait := a.intervals(resp)
@@ -86,7 +93,7 @@ func (a *Announcer) round(ctx context.Context, g *group) {
 			g.last, g.minWait, g.failedRun = now, minWait, 0
 			a.scheduleLocked(g, now.Add(interval))
 			a.mu.Unlock()
-			a.log.Debug("tracker announce", "url", u, "event", ev.String(), "peers", len(resp.Peers),
+			a.log.Debug("tracker announce", "url", termtext.Safe(u), "event", ev.String(), "peers", len(resp.Peers),
 				"interval", interval, "seeds", resp.Complete, "leechers", resp.Incomplete)
 			if a.cfg.Peers != nil && len(resp.Peers) > 0 {
 				a.cfg.Peers(resp.Peers)
@@ -166,11 +173,11 @@ func (a *Announcer) stop(ctx context.Context) {
 					c := req
 					c.Event, c.NumWant = EventCompleted, a.cfg.NumWant
 					if _, err := a.client.Announce(ctx, u, c); err != nil {
-						a.log.Debug("tracker completed announce failed", "url", u, "err", err)
+						a.log.Debug("tracker completed announce failed", "url", termtext.Safe(u), "err", err)
 					}
 				}
 				if _, err := a.client.Announce(ctx, u, req); err != nil {
-					a.log.Debug("tracker stopped announce failed", "url", u, "err", err)
+					a.log.Debug("tracker stopped announce failed", "url", termtext.Safe(u), "err", err)
 				}
 			})
 		}

@@ -9,6 +9,8 @@ import (
 	"net/url"
 	"sync"
 	"time"
+
+	"github.com/bt-go/bt/internal/termtext"
 )
 
 // Event is the announce event of BEP 3.
@@ -100,13 +102,27 @@ var (
 	ErrScrapeUnsupported = errors.New("tracker: scrape not supported by this URL")
 )
 
+// ErrGone: an HTTP tracker answered 410 Gone, which says it will not come
+// back. It is a permanent failure (see Permanent).
+var ErrGone = errors.New("tracker: gone (HTTP 410)")
+
+// Permanent reports whether err, from Announce, means the tracker will
+// never answer: it answered 410 Gone, or its URL cannot be announced to
+// (malformed, or of an unsupported scheme). An Announcer stops announcing
+// to such a tracker.
+func Permanent(err error) bool {
+	var ue *url.Error
+	return errors.Is(err, ErrGone) || errors.Is(err, ErrUnsupportedScheme) || errors.As(err, &ue) && ue.Op == "parse"
+}
+
 // FailureError is a tracker's explicit refusal: the "failure reason" of an
-// HTTP reply or the message of a UDP error packet.
+// HTTP reply or the message of a UDP error packet. Reason is as the
+// tracker sent it; Error escapes it for a terminal (termtext).
 type FailureError struct {
 	Reason string
 }
 
-func (e *FailureError) Error() string { return "tracker: failure: " + e.Reason }
+func (e *FailureError) Error() string { return "tracker: failure: " + termtext.Safe(e.Reason) }
 
 // ResponseError reports a reply that could not be understood: not bencode,
 // a compact string of a wrong length, an HTTP error status, a short or
@@ -117,7 +133,7 @@ type ResponseError struct {
 }
 
 func (e *ResponseError) Error() string {
-	return fmt.Sprintf("tracker: bad reply from %s: %v", e.URL, e.Err)
+	return fmt.Sprintf("tracker: bad reply from %s: %v", termtext.Safe(e.URL), e.Err)
 }
 func (e *ResponseError) Unwrap() error { return e.Err }
 
