@@ -42,6 +42,7 @@ type Client struct {
 	state  *resume.Dir     // Config.StateDir (session.go)
 	lim    clientLimits    // rate limits (limits.go)
 	disc   clientDiscovery // trackers and DHT (dht.go)
+	enc    encMemory       // which handshake works with whom (encryption.go)
 
 	mu       sync.Mutex
 	torrents map[metainfo.Hash]*Torrent
@@ -91,11 +92,15 @@ func NewClient(cfg Config) (*Client, error) {
 			}
 		}
 		c.port = int(addrPortOf(nl.Addr()).Port())
-		c.ln = wire.NewListener(nl, wire.ListenConfig{
+		lc := wire.ListenConfig{
 			Torrent:          c.incomingConfig,
 			Connected:        c.incoming,
 			HandshakeTimeout: cfg.HandshakeTimeout,
-		})
+		}
+		if cfg.Encryption != EncryptionDisabled {
+			lc.Wrap = c.acceptMSE // MSE and plaintext on the one port
+		}
+		c.ln = wire.NewListener(nl, lc)
 	}
 	c.lim.init(&cfg)
 	if err := c.startDiscovery(); err != nil {
@@ -142,7 +147,7 @@ func (c *Client) incomingConfig(h wire.Handshake, remote net.Addr) *wire.Config 
 // incoming hands an accepted connection to its torrent.
 func (c *Client) incoming(conn *wire.Conn) {
 	t := c.Torrent(conn.InfoHash())
-	if t == nil || !t.post(func() { t.addConn(conn, true) }) {
+	if t == nil || !sameSKey(conn) || !t.post(func() { t.addConn(conn, true) }) {
 		conn.Close()
 	}
 }

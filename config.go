@@ -69,6 +69,11 @@ type Config struct {
 	DialTimeout time.Duration
 	// HandshakeTimeout bounds the BitTorrent handshake. Default 20 s.
 	HandshakeTimeout time.Duration
+	// Encryption is the policy for Message Stream Encryption (package
+	// wire/mse), in Transmission's words; see Encryption. The zero value is
+	// EncryptionTolerated.
+	Encryption Encryption
+
 	// IdleTimeout drops a peer when neither side has been interested for
 	// this long. Default 3 min.
 	IdleTimeout time.Duration

@@ -30,7 +30,10 @@ func (t *Torrent) attachExtensions(p *peer) {
 	// port on the connection's local address and on the address the peer
 	// says it sees us at.
 	x := pex.New(pex.Config{
-		OnPeer: func(addr netip.AddrPort, _ pex.Flags) {
+		OnPeer: func(addr netip.AddrPort, f pex.Flags) {
+			if f&pex.FlagPrefersEncryption != 0 {
+				t.client.enc.note(addr, true)
+			}
 			// Runs on the read goroutine: queue, never block. The loop
 			// takes the queue on its next tick.
 			t.pexMu.Lock()
@@ -46,7 +49,7 @@ func (t *Torrent) attachExtensions(p *peer) {
 	for q := range t.peers {
 		if q != p && q.pex != nil {
 			if a := q.listenAddr(); a.IsValid() {
-				x.AddPeer(a)
+				x.AddPeerFlags(a, pexFlags(q))
 			}
 		}
 	}
@@ -54,7 +57,7 @@ func (t *Torrent) attachExtensions(p *peer) {
 	if a := p.listenAddr(); a.IsValid() {
 		for q := range t.peers {
 			if q != p && q.pex != nil {
-				q.pex.AddPeer(a)
+				q.pex.AddPeerFlags(a, pexFlags(p))
 			}
 		}
 	}
@@ -87,7 +90,7 @@ func (t *Torrent) pexListenPort(p *peer, port int) {
 	p.listen = netip.AddrPortFrom(p.addr.Addr(), uint16(port))
 	for q := range t.peers {
 		if q != p && q.pex != nil {
-			q.pex.AddPeer(p.listen)
+			q.pex.AddPeerFlags(p.listen, pexFlags(p))
 		}
 	}
 }

@@ -2,8 +2,6 @@ package bt
 
 import (
 	"context"
-	"fmt"
-	"net"
 	"net/netip"
 	"time"
 
@@ -272,19 +270,7 @@ func (t *Torrent) dial(a netip.AddrPort, k *knownPeer) {
 	ctx, cancel := context.WithTimeout(t.ctx, t.cfg.DialTimeout+t.cfg.HandshakeTimeout)
 	defer cancel()
 	cfg := t.wireConfig()
-	var c *wire.Conn
-	var err error
-	if dial := t.cfg.Dial; dial != nil {
-		var nc net.Conn
-		if nc, err = dial(ctx, a); err == nil {
-			c, err = wire.ClientHandshake(ctx, nc, cfg)
-		}
-		if err != nil {
-			err = fmt.Errorf("bt: dial %s: %w", a, err)
-		}
-	} else {
-		c, err = wire.Dial(ctx, a.String(), cfg)
-	}
+	c, err := t.dialPeer(ctx, a, cfg) // encryption.go
 	ok := t.post(func() {
 		delete(t.dialing, a)
 		if err != nil {

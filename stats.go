@@ -57,11 +57,13 @@ type PeerFlags struct {
 	Fast           bool // both sides speak the fast extension (BEP 6)
 	Extended       bool // both sides speak the extension protocol (BEP 10)
 	Seed           bool // it has every piece
+	Encrypted      bool // the stream is RC4-encrypted (MSE)
 }
 
 // String renders the flags compactly: "I" incoming, "d"/"D" we are
 // interested and choked/unchoked, "u"/"U" it is interested and
-// choked/unchoked, "S" snubbed, "F" fast, "E" extended, "s" seed.
+// choked/unchoked, "S" snubbed, "F" fast, "E" extended, "s" seed, "e"
+// encrypted.
 func (f PeerFlags) String() string {
 	s := ""
 	add := func(ok bool, c string) {
@@ -78,6 +80,7 @@ func (f PeerFlags) String() string {
 	add(f.Fast, "F")
 	add(f.Extended, "E")
 	add(f.Seed, "s")
+	add(f.Encrypted, "e")
 	return s
 }
 
@@ -87,6 +90,10 @@ type PeerInfo struct {
 	PeerID [20]byte
 	Client string // from the peer id, e.g. "libtorrent 2.0.8.0"
 	Flags  PeerFlags
+	// Encryption is the connection's Message Stream Encryption: "rc4",
+	// "plaintext" (an MSE handshake, then a plaintext stream) or "" (a
+	// plaintext BitTorrent handshake).
+	Encryption string
 	// DownloadRate and UploadRate are payload rates from and to the peer.
 	DownloadRate, UploadRate float64
 	Downloaded, Uploaded     int64
@@ -106,7 +113,9 @@ func (t *Torrent) Peers() []PeerInfo {
 					Incoming: p.incoming, AmChoking: p.amChoking, AmInterested: p.amInterested,
 					PeerChoking: p.peerChoking, PeerInterested: p.peerInterested, Snubbed: p.snubbed,
 					Fast: p.conn.SupportsFast(), Extended: p.conn.SupportsExtended(), Seed: p.seed,
+					Encrypted: encryptionOf(p.conn) == "rc4",
 				},
+				Encryption:   encryptionOf(p.conn),
 				DownloadRate: p.downRate.value, UploadRate: p.upRate.value,
 				Downloaded: p.downloaded, Uploaded: p.uploadedA.Load(),
 				Requests: len(p.reqs), Connected: p.connectedAt,

@@ -315,6 +315,10 @@ func (c *Conn) RemoteAddr() net.Addr {
 	return nil
 }
 
+// Transport returns the stream the Conn runs over: the net.Conn it was
+// made with, or what ListenConfig.Wrap returned (an *mse.Conn, say).
+func (c *Conn) Transport() io.ReadWriteCloser { return c.rwc }
+
 // LocalAddr returns our address when the underlying stream has one.
 func (c *Conn) LocalAddr() net.Addr {
 	if a, ok := c.rwc.(interface{ LocalAddr() net.Addr }); ok {

@@ -78,6 +78,13 @@ type ListenConfig struct {
 	// and 'stop').
 	Stopping func(at time.Time)
 	Stopped  func(err error)
+	// Wrap, if set, turns each accepted connection into the stream the
+	// handshake runs over, for instance to classify it and answer Message
+	// Stream Encryption (package wire/mse) before the BitTorrent
+	// handshake. It runs on the handshake's goroutine within
+	// HandshakeTimeout (the deadline is set on the accepted connection);
+	// an error closes the connection.
+	Wrap func(nc net.Conn) (net.Conn, error)
 	// HandshakeTimeout bounds an incoming handshake (default
 	// DefaultHandshakeTimeout).
 	HandshakeTimeout time.Duration
@@ -234,6 +241,12 @@ var ErrUnknownTorrent = errors.New("wire: no such torrent")
 
 func (l *Listener) serverHandshake(nc net.Conn) (*Conn, error) {
 	nc.SetDeadline(time.Now().Add(l.lc.HandshakeTimeout))
+	if l.lc.Wrap != nil {
+		var err error
+		if nc, err = l.lc.Wrap(nc); err != nil {
+			return nil, err
+		}
+	}
 	br := bufio.NewReaderSize(nc, DefaultReadBufferSize)
 	var peer Handshake
 	if err := readHandshakeHead(br, &peer); err != nil {

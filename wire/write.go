@@ -104,6 +104,12 @@ func (c *Conn) nextDeadline(now, lastSend time.Duration, sending bool) time.Dura
 	return next
 }
 
+// buffersWriter is a stream that writes net.Buffers in one go itself
+// (an *mse.Conn: vectored when plaintext, one encrypted buffer with RC4).
+type buffersWriter interface {
+	WriteBuffers(v *net.Buffers) (int64, error)
+}
+
 // write writes buf with the queued blocks spliced in, in one writev when
 // the stream supports it (a TCP connection), and recycles the blocks. On a
 // stream with write deadlines, a write that makes no progress for
@@ -131,7 +137,11 @@ func (c *Conn) write(buf []byte, blocks []outBlock) error {
 			dl.SetWriteDeadline(time.Now().Add(c.cfg.IdleTimeout))
 		}
 		var n int64
-		n, err = c.wbuf.WriteTo(c.rwc)
+		if bw, ok := c.rwc.(buffersWriter); ok {
+			n, err = bw.WriteBuffers(&c.wbuf)
+		} else {
+			n, err = c.wbuf.WriteTo(c.rwc)
+		}
 		var ne net.Error
 		if err != nil && n > 0 && errors.As(err, &ne) && ne.Timeout() {
 			continue // slow, but moving

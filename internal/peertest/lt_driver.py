@@ -160,7 +160,8 @@ class Driver:
         res = []
         for p in self.handle(a["info_hash"]).get_peer_info():
             res.append({
-                "ip": p.ip[0], "port": p.ip[1], "client": p.client,
+                "ip": p.ip[0], "port": p.ip[1],
+                "client": p.client.decode("utf-8", "replace") if isinstance(p.client, bytes) else p.client,
                 "progress": p.progress, "flags": p.flags, "source": p.source,
                 "down_speed": p.down_speed, "up_speed": p.up_speed,
                 "total_download": p.total_download, "total_upload": p.total_upload,

@@ -16,6 +16,9 @@ type TransmissionOptions struct {
 	TorrentFile string // the .torrent to download or seed
 	Dir         string // download directory; put the data here to seed it
 	Port        int    // peer port; 0 picks a free one
+	// Encryption is "tolerated" (the default, -et), "preferred" (-ep) or
+	// "required" (-er, and "encryption": 2 in settings.json).
+	Encryption string
 }
 
 // Transmission is a transmission-cli process working on one torrent. It does
@@ -37,12 +40,22 @@ func StartTransmission(t testing.TB, o TransmissionOptions) *Transmission {
 	if o.Port == 0 {
 		o.Port = FreePort(t)
 	}
+	encFlag, encSetting := "-et", 0
+	switch o.Encryption {
+	case "", "tolerated":
+	case "preferred":
+		encFlag, encSetting = "-ep", 1
+	case "required":
+		encFlag, encSetting = "-er", 2
+	default:
+		t.Fatalf("peertest: transmission encryption %q", o.Encryption)
+	}
 	cfg := t.TempDir()
 	settings := map[string]any{
 		"dht-enabled": false, "lpd-enabled": false, "pex-enabled": false, "utp-enabled": false,
 		"port-forwarding-enabled": false, "bind-address-ipv4": "127.0.0.1", "bind-address-ipv6": "::1",
 		"ratio-limit-enabled": false, "idle-seeding-limit-enabled": false, "peer-port": o.Port,
-		"encryption": 0, "message-level": 2,
+		"encryption": encSetting, "message-level": 2,
 	}
 	js, _ := json.Marshal(settings)
 	if err := os.WriteFile(filepath.Join(cfg, "settings.json"), js, 0o644); err != nil {
@@ -53,7 +66,7 @@ func StartTransmission(t testing.TB, o TransmissionOptions) *Transmission {
 	if err != nil {
 		t.Fatal(err)
 	}
-	args := []string{"-g", cfg, "-w", o.Dir, "-p", strconv.Itoa(o.Port), "-M", "-D", "-U", "-B", "-et", o.TorrentFile}
+	args := []string{"-g", cfg, "-w", o.Dir, "-p", strconv.Itoa(o.Port), "-M", "-D", "-U", "-B", encFlag, o.TorrentFile}
 	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {

@@ -136,9 +136,10 @@ type Conn struct {
 	iaLeft int           // receiver: bytes of the initial payload still encrypted
 	iaDec  *rc4.Cipher
 
-	wmu  sync.Mutex
-	enc  *rc4.Cipher // nil: plaintext
-	wbuf []byte
+	wmu     sync.Mutex
+	enc     *rc4.Cipher // nil: plaintext
+	wbuf    []byte
+	pending []byte // encrypted but unsent after a failed write (in wbuf)
 
 	method Method
 	skey   [20]byte
@@ -244,6 +245,9 @@ func (c *Conn) Write(p []byte) (int, error) {
 	if c.enc == nil {
 		return c.Conn.Write(p)
 	}
+	if n, err := c.flush(); err != nil {
+		return int(n), err
+	}
 	written := 0
 	for len(p) > 0 {
 		k := min(len(p), maxWriteChunk)
@@ -252,17 +256,39 @@ func (c *Conn) Write(p []byte) (int, error) {
 		}
 		b := c.wbuf[:k]
 		c.enc.XORKeyStream(b, p[:k])
-		n, err := c.Conn.Write(b)
-		written += n
-		if err != nil {
-			// The keystream has moved past bytes that were not sent:
-			// the stream cannot continue.
-			c.Conn.Close()
-			return written, err
+		if err := c.send(b); err != nil {
+			return written + k, err
 		}
+		written += k
 		p = p[k:]
 	}
 	return written, nil
+}
+
+// send writes encrypted bytes; what a failed write (a time-out, say) left
+// unsent waits in pending, since the keystream has moved past it: the
+// next Write sends it first. The caller's bytes count as written once
+// encrypted.
+func (c *Conn) send(b []byte) error {
+	n, err := c.Conn.Write(b)
+	if err != nil {
+		c.pending = b[n:]
+	}
+	return err
+}
+
+// flush sends what an earlier failed write left.
+func (c *Conn) flush() (int64, error) {
+	var sent int64
+	for len(c.pending) > 0 {
+		n, err := c.Conn.Write(c.pending)
+		sent += int64(n)
+		c.pending = c.pending[n:]
+		if err != nil {
+			return sent, err
+		}
+	}
+	return sent, nil
 }
 
 // MaxInitialPayload bounds the initial payload a Client sends with its
@@ -272,7 +298,8 @@ const MaxInitialPayload = 1024
 // WriteBuffers writes the buffers of v in order, as one write where it
 // can: a plaintext stream goes to the underlying connection's vectored
 // write (net.Buffers), an RC4 stream is encrypted into one buffer. It
-// consumes v as net.Buffers.WriteTo does.
+// consumes v as net.Buffers.WriteTo does. Package wire uses it when the
+// stream has it.
 func (c *Conn) WriteBuffers(v *net.Buffers) (int64, error) {
 	if _, err := c.handshake(nil); err != nil {
 		return 0, err
@@ -282,15 +309,15 @@ func (c *Conn) WriteBuffers(v *net.Buffers) (int64, error) {
 	if c.enc == nil {
 		return v.WriteTo(c.Conn)
 	}
+	if n, err := c.flush(); err != nil {
+		return n, err
+	}
 	var written int64
 	for len(*v) > 0 {
 		b := c.wbuf[:0]
 		for len(*v) > 0 && len(b) < maxWriteChunk {
 			p := (*v)[0]
 			k := min(len(p), maxWriteChunk-len(b))
-			if k == 0 && len(p) > 0 {
-				break
-			}
 			start := len(b)
 			b = append(b, p[:k]...)
 			c.enc.XORKeyStream(b[start:], b[start:])
@@ -301,10 +328,8 @@ func (c *Conn) WriteBuffers(v *net.Buffers) (int64, error) {
 			}
 		}
 		c.wbuf = b
-		n, err := c.Conn.Write(b)
-		written += int64(n)
-		if err != nil {
-			c.Conn.Close()
+		written += int64(len(b))
+		if err := c.send(b); err != nil {
 			return written, err
 		}
 	}
