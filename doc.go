@@ -46,6 +46,20 @@
 // number), and from PeerSource implementations. Private torrents (BEP 27)
 // use only their own trackers: no DHT, no PEX.
 //
+// Connections may be encrypted with Message Stream Encryption (package
+// wire/mse), the obfuscated handshake and RC4 stream most clients speak.
+// Config.Encryption sets the policy in Transmission's words: tolerated
+// (the default: plaintext first, MSE at once when a peer hangs up on it,
+// and a plaintext stream when an MSE peer offers the choice), preferred
+// (MSE with RC4 first, plaintext if refused), required (RC4 only, both
+// ways) or disabled. The one listening port tells the two kinds of
+// incoming handshake apart by their first bytes and finds the torrent of
+// an MSE one among all the client's torrents; whatever carries a
+// connection (TCP, or Config.Dial and Config.Listener's transport), it
+// goes through the same path. PeerInfo.Encryption shows what each
+// connection became, and PEX flags RC4 peers "prefers encryption" (0x01)
+// and dials peers so flagged with MSE first.
+//
 // # The seed's API
 //
 // The client described by AnyEvent::BitTorrent maps onto this package as
@@ -90,5 +104,6 @@
 //	fast extensions                  BEP 6 in full (package wire; allowed-fast set as BEP 6 computes it)
 //	HTTP trackers; later DHT, IPv6,  package tracker (HTTP and UDP), Config.DHT (package dht), IPv6
 //	UDP trackers                     peers, trackers and DHT alike
-//	never: encryption, uTP, endgame  no encryption, no uTP; the end game is done (see Design)
+//	never: encryption, uTP, endgame  MSE/PE encryption (Config.Encryption, package wire/mse); no uTP;
+//	                                 the end game is done (see Design)
 package bt

@@ -70,10 +70,13 @@
 //
 // The tests download pieces from libtorrent 2.0, Transmission 3.00 and
 // aria2 1.36 seeds and have libtorrent download a whole torrent from a
-// Listener, all over loopback. Only plain TCP is spoken: no message stream
-// encryption (libtorrent tries it first on outgoing connections, then falls
-// back to plain) and no uTP (libtorrent 2.0 tries uTP first and falls back
-// to TCP after a time-out). AllowedFastSet computes BEP 6's canonical
+// Listener, all over loopback. A Conn runs over any stream; Message Stream
+// Encryption is package wire/mse, which turns a net.Conn into a net.Conn:
+// dial with ClientHandshake over an mse.Client (the handshake travels as
+// MSE's initial payload) and accept with ListenConfig.Wrap calling
+// mse.Server, which also passes plaintext handshakes through. There is no
+// uTP (libtorrent 2.0 tries uTP first and falls back to TCP after a
+// time-out). AllowedFastSet computes BEP 6's canonical
 // allowed-fast set.
 //
 // # The seeds' names

@@ -15,12 +15,14 @@ import (
 type limitFlags struct {
 	maxDown, maxUp string
 	maxPeers       int
+	enc            encryptionFlag // --encryption (encryption.go)
 }
 
 func (f *limitFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.maxDown, "max-down", "0", `download rate limit in bytes per second, e.g. "500k", "10M" (binary units; 0: none)`)
 	cmd.Flags().StringVar(&f.maxUp, "max-up", "0", `upload rate limit in bytes per second, e.g. "500k", "10M" (binary units; 0: none)`)
 	cmd.Flags().IntVar(&f.maxPeers, "max-peers", 0, "most peers to connect to at once (0: the default, 80)")
+	f.enc.register(cmd)
 }
 
 // configure puts the limits into a client's configuration.
@@ -44,7 +46,7 @@ func (f *limitFlags) configure(cfg *bt.Config) error {
 	}
 	cfg.MaxDownloadRate, cfg.MaxUploadRate = down, up
 	cfg.MaxConnsPerTorrent = f.maxPeers
-	return nil
+	return f.enc.configure(cfg)
 }
 
 // parseRate parses a rate in bytes per second: a number with an optional
