@@ -16,7 +16,7 @@ var (
 
 // peerEntry is one announced peer of one torrent.
 type peerEntry struct {
-	addr    netip.AddrPort
+	addr      netip.AddrPort
 	id        [20]byte
 	seed      bool
 	completed bool // it announced "completed" (counted once in downloaded)
