@@ -13,6 +13,7 @@ import (
 
 	"github.com/bt-go/bt/bitfield"
 	"github.com/bt-go/bt/internal/peertest"
+	"github.com/bt-go/bt/internal/waitfor"
 	"github.com/bt-go/bt/metainfo"
 	"github.com/bt-go/bt/wire"
 )
@@ -92,7 +93,7 @@ func startFakePeer(t *testing.T, mi *metainfo.MetaInfo, data []byte, corrupt, re
 		defer fp.mu.Unlock()
 		for _, c := range fp.conns {
 			c.Close()
-			<-c.Done()
+			waitfor.Recv(t, c.Done(), 10*time.Second, "a fake connection to close")
 		}
 	})
 	return fp

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/bt-go/bt/internal/waitfor"
 )
 
 // TestHashCheckFindsDamage: damage a downloaded file, HashCheck reports
@@ -40,11 +42,11 @@ func TestHashCheckFindsDamage(t *testing.T) {
 				passed, failed = nil, nil
 			}
 		}})
-	<-checked // the initial check of an empty directory
+	waitfor.Recv(t, checked, 30*time.Second, "the initial check of an empty directory")
 	waitComplete(t, tor, 30*time.Second)
 	// Two seeds part: the piece lost below must make the leecher dial the
 	// seed again at once, not after reconnectWait (30 s).
-	waitFor(t, 10*time.Second, "the seeds to part", func() bool { return len(tor.Peers()) == 0 })
+	waitfor.Cond(t, 10*time.Second, "the seeds to part", func() bool { return len(tor.Peers()) == 0 })
 
 	// Damage one byte of piece 3.
 	p := filepath.Join(dir, "leech", "tree", "a.dat")

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bt-go/bt/internal/waitfor"
 	"github.com/bt-go/bt/metainfo"
 )
 
@@ -24,12 +25,12 @@ func TestIdlePeerGoroutines(t *testing.T) {
 	for range n {
 		dialScripted(t, s.Port(), mi, nil, nil, false)
 	}
-	waitFor(t, 10*time.Second, "the peers", func() bool { return len(st.Peers()) == n })
+	waitfor.Cond(t, 10*time.Second, "the peers", func() bool { return len(st.Peers()) == n })
 	// Each connection has two ends in this process: the scripted peer's
 	// wire.Conn (two goroutines) and the seed's. Goroutines of earlier
 	// work may still be ending: poll.
 	var perPeer float64
-	waitFor(t, 10*time.Second, "two goroutines per idle peer", func() bool {
+	waitfor.Cond(t, 10*time.Second, "two goroutines per idle peer", func() bool {
 		perPeer = float64(runtime.NumGoroutine()-before)/n - 2
 		return perPeer <= 2
 	})
@@ -58,7 +59,7 @@ func TestIdleTorrentGoroutines(t *testing.T) {
 		waitSeeding(t, tor, 10*time.Second)
 	}
 	var perTorrent float64
-	waitFor(t, 10*time.Second, "background work to end", func() bool {
+	waitfor.Cond(t, 10*time.Second, "background work to end", func() bool {
 		perTorrent = float64(runtime.NumGoroutine()-before) / float64(len(tors))
 		return perTorrent <= 1
 	})

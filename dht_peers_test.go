@@ -8,6 +8,7 @@ import (
 
 	"github.com/bt-go/bt/dht"
 	"github.com/bt-go/bt/internal/peertest"
+	"github.com/bt-go/bt/internal/waitfor"
 )
 
 // startLibtorrentDHT starts a libtorrent session with its DHT on
@@ -39,7 +40,7 @@ func dhtSwarm(t *testing.T) (router *dht.Server, c *Client, lt *peertest.Libtorr
 	ltNode := ltAddr(t, lt) // libtorrent's DHT is on its TCP port number
 	router.AddNode(ltNode)
 	c.DHT().AddNode(ltNode)
-	waitFor(t, 15*time.Second, "libtorrent in our routing tables", func() bool {
+	waitfor.Cond(t, 15*time.Second, "libtorrent in our routing tables", func() bool {
 		return hasDHTNode(router, ltNode) && hasDHTNode(c.DHT(), ltNode)
 	})
 	return router, c, lt
@@ -55,7 +56,7 @@ func TestDHTLibtorrentSeed(t *testing.T) {
 	router, c, lt := dhtSwarm(t)
 	start := time.Now()
 	lt.AddTorrent(t, peertest.AddTorrent{TorrentFile: file, SavePath: filepath.Dir(data), SeedMode: true})
-	waitFor(t, 20*time.Second, "libtorrent's announce", func() bool { return router.Stats().InfoHashes > 0 })
+	waitfor.Cond(t, 20*time.Second, "libtorrent's announce", func() bool { return router.Stats().InfoHashes > 0 })
 	ltAnnounced := time.Since(start)
 
 	start = time.Now()
@@ -63,7 +64,7 @@ func TestDHTLibtorrentSeed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 20*time.Second, "libtorrent's address through the DHT", func() bool { return tor.Stats().Peers > 0 })
+	waitfor.Cond(t, 20*time.Second, "libtorrent's address through the DHT", func() bool { return tor.Stats().Peers > 0 })
 	found := time.Since(start)
 	waitComplete(t, tor, 20*time.Second)
 	t.Logf("libtorrent announced on the DHT %v after adding its torrent; bt found it from a magnet in %v, 2 MiB downloaded after %v; our node: %+v",
@@ -84,12 +85,12 @@ func TestDHTLibtorrentFindsBt(t *testing.T) {
 		t.Fatal(err)
 	}
 	start := time.Now()
-	waitFor(t, 20*time.Second, "our announce on the DHT", func() bool { return router.Stats().InfoHashes > 0 })
+	waitfor.Cond(t, 20*time.Second, "our announce on the DHT", func() bool { return router.Stats().InfoHashes > 0 })
 	announced := time.Since(start)
 
 	start = time.Now()
 	lt.AddTorrent(t, peertest.AddTorrent{Magnet: mi.Magnet().String(), SavePath: filepath.Join(dir, "leech")})
-	waitFor(t, 20*time.Second, "libtorrent to connect", func() bool { return st.Stats().Peers > 0 })
+	waitfor.Cond(t, 20*time.Second, "libtorrent to connect", func() bool { return st.Stats().Peers > 0 })
 	connected := time.Since(start)
 	lt.WaitStatus(t, ih, 20*time.Second, func(s peertest.Status) bool { return s.IsSeeding })
 	t.Logf("bt announced on the DHT in %v; libtorrent, given a magnet, connected to bt after %v and had the 2 MiB after %v",

@@ -10,6 +10,7 @@ import (
 
 	"github.com/bt-go/bt/dht"
 	"github.com/bt-go/bt/internal/peertest"
+	"github.com/bt-go/bt/internal/waitfor"
 )
 
 // startRouter runs a bare DHT node on 127.0.0.1 for clients to bootstrap
@@ -57,7 +58,7 @@ func TestDHTMagnet(t *testing.T) {
 	waitComplete(t, tor, 20*time.Second)
 	t.Logf("found and downloaded through the DHT in %v", time.Since(start).Round(time.Millisecond))
 	peertest.SameFiles(t, src, filepath.Join(dir, "leech", "tree"))
-	waitFor(t, 10*time.Second, "each node in the other's table (port messages)", func() bool {
+	waitfor.Cond(t, 10*time.Second, "each node in the other's table (port messages)", func() bool {
 		return hasDHTNode(c.DHT(), seeder.DHT().Addr()) && hasDHTNode(seeder.DHT(), c.DHT().Addr())
 	})
 }
@@ -88,7 +89,7 @@ func TestDHTPrivate(t *testing.T) {
 	if !control.useDHT() {
 		t.Fatal("the public torrent does not use the DHT")
 	}
-	waitFor(t, 20*time.Second, "the public torrent's announce", func() bool { return router.Stats().InfoHashes > 0 })
+	waitfor.Cond(t, 20*time.Second, "the public torrent's announce", func() bool { return router.Stats().InfoHashes > 0 })
 	var looked bool
 	tor.call(func() { looked = tor.disc.dht.running || !tor.disc.dht.last.IsZero() })
 	if looked {
@@ -105,13 +106,13 @@ func TestDHTStateFile(t *testing.T) {
 	router := startRouter(t)
 	state := t.TempDir()
 	c := newTestClient(t, Config{DHT: true, DHTBootstrap: []string{router.Addr().String()}, StateDir: state})
-	waitFor(t, 10*time.Second, "the node to join", func() bool { return hasDHTNode(c.DHT(), router.Addr()) })
+	waitfor.Cond(t, 10*time.Second, "the node to join", func() bool { return hasDHTNode(c.DHT(), router.Addr()) })
 	c.Close()
 	if _, err := os.Stat(filepath.Join(state, "dht.state")); err != nil {
 		t.Fatalf("no DHT state file: %v", err)
 	}
 	c2 := newTestClient(t, Config{DHT: true, StateDir: state}) // no bootstrap this time
-	waitFor(t, 10*time.Second, "the saved node back in the table", func() bool { return hasDHTNode(c2.DHT(), router.Addr()) })
+	waitfor.Cond(t, 10*time.Second, "the saved node back in the table", func() bool { return hasDHTNode(c2.DHT(), router.Addr()) })
 }
 
 // TestDHTMagnetIPv6: the same over ::1 (BEP 32): the nodes and the peers

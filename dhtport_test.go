@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bt-go/bt/internal/waitfor"
 	"github.com/bt-go/bt/metainfo"
 	"github.com/bt-go/bt/wire"
 	"github.com/bt-go/bt/wire/metadata"
@@ -91,7 +92,7 @@ func TestPrivatePortMessage(t *testing.T) {
 		if err := conn.Interested(); err != nil {
 			t.Fatal(err)
 		}
-		waitFor(t, 10*time.Second, name+": the peer's interest", func() bool {
+		waitfor.Cond(t, 10*time.Second, name+": the peer's interest", func() bool {
 			ps := tor.Peers()
 			return len(ps) == 1 && ps[0].Flags.PeerInterested
 		})
@@ -149,7 +150,7 @@ func TestMagnetPortMessageWaitsForMetadata(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		waitFor(t, 10*time.Second, name+": the metadata", tor.HasMetadata)
+		waitfor.Cond(t, 10*time.Second, name+": the metadata", tor.HasMetadata)
 		list := contacts()
 		want := 0
 		if !private {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/bt-go/bt/internal/peertest"
+	"github.com/bt-go/bt/internal/waitfor"
 	"github.com/bt-go/bt/metainfo"
 	"github.com/bt-go/bt/tracker"
 )
@@ -47,7 +48,7 @@ func ltAddTracker(t *testing.T, lt *peertest.Libtorrent, ih, url string) {
 func waitScrape(t *testing.T, url string, ih metainfo.Hash, seeds int) {
 	t.Helper()
 	var c tracker.Client
-	waitFor(t, 15*time.Second, "the seed on the tracker", func() bool {
+	waitfor.Cond(t, 15*time.Second, "the seed on the tracker", func() bool {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
 		res, err := c.Scrape(ctx, url, ih)
@@ -79,7 +80,7 @@ func TestOpentrackerLibtorrentSeed(t *testing.T) {
 	t.Logf("found libtorrent through opentracker and downloaded 3 MiB in %v; report %+v",
 		time.Since(start).Round(time.Millisecond), tor.Trackers())
 	peertest.SameFiles(t, filepath.Dir(data), filepath.Join(dir, "leech"))
-	waitFor(t, 10*time.Second, "our completed announce", func() bool { return announced(tor, 2) })
+	waitfor.Cond(t, 10*time.Second, "our completed announce", func() bool { return announced(tor, 2) })
 }
 
 // TestOpentrackerBtSeed: bt seeds and announces to opentracker (HTTP);
@@ -96,7 +97,7 @@ func TestOpentrackerBtSeed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 15*time.Second, "our announce as a seed", func() bool { return announced(st, 1) })
+	waitfor.Cond(t, 15*time.Second, "our announce as a seed", func() bool { return announced(st, 1) })
 
 	start := time.Now()
 	lt := peertest.StartLibtorrent(t, nil)
@@ -123,7 +124,7 @@ func TestOurTrackerLibtorrentLeech(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 15*time.Second, "our announce as a seed", func() bool { return announced(st, 1) })
+	waitfor.Cond(t, 15*time.Second, "our announce as a seed", func() bool { return announced(st, 1) })
 
 	lt := peertest.StartLibtorrent(t, nil)
 	lt.AddTorrent(t, peertest.AddTorrent{TorrentFile: file, SavePath: filepath.Join(dir, "leech")})
@@ -148,7 +149,7 @@ func TestOurTrackerAria2Leech(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 15*time.Second, "our announce as a seed", func() bool { return announced(st, 1) })
+	waitfor.Cond(t, 15*time.Second, "our announce as a seed", func() bool { return announced(st, 1) })
 
 	dl := t.TempDir()
 	a := peertest.StartAria2(t, peertest.Aria2Options{TorrentFile: file, Dir: dl})

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bt-go/bt/internal/waitfor"
 	"github.com/bt-go/bt/metainfo"
 )
 
@@ -116,7 +117,7 @@ func recheck(t *testing.T, st *Torrent, log *faultLog) {
 	if err := st.HashCheck(); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 10*time.Second, "the recheck", func() bool { return log.count(EventCheckDone) > before })
+	waitfor.Cond(t, 10*time.Second, "the recheck", func() bool { return log.count(EventCheckDone) > before })
 }
 
 // TestCorruptDataNotServed: data changed in place under a seed is found by
@@ -231,7 +232,7 @@ func TestStorageErrorStops(t *testing.T) {
 	}
 	e := log.wait(t, EventError, 30*time.Second)
 	t.Logf("error event: %v (%d pieces verified)", e.Err, log.count(EventHashPass))
-	waitFor(t, 10*time.Second, "the torrent to stop", func() bool { return lt.State() == Stopped && len(st.Peers()) == 0 })
+	waitfor.Cond(t, 10*time.Second, "the torrent to stop", func() bool { return lt.State() == Stopped && len(st.Peers()) == 0 })
 	if lt.Err() == nil || log.count(EventError) != 1 {
 		t.Fatalf("stopped with error %v after %d error events, want one", lt.Err(), log.count(EventError))
 	}

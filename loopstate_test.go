@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/bt-go/bt/internal/picker"
+	"github.com/bt-go/bt/internal/waitfor"
 )
 
 // Rules of the torrent loop checked on its own state: the choker, the
@@ -37,7 +38,7 @@ func TestOptimisticSlotKept(t *testing.T) {
 		})
 		return k
 	}
-	waitFor(t, 10*time.Second, "interested peers", func() bool { return interested() == n })
+	waitfor.Cond(t, 10*time.Second, "interested peers", func() bool { return interested() == n })
 	// Rounds within one optimistic interval (30 s), in the loop's future so
 	// that its own rounds do not interfere, with one peer fastest so that
 	// it holds the one regular slot: another peer, the optimistic one, is
@@ -109,7 +110,7 @@ func TestSnubbedDetected(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 10*time.Second, "metadata", tor.HasMetadata)
+	waitfor.Cond(t, 10*time.Second, "metadata", tor.HasMetadata)
 	now := time.Now()
 	for _, tc := range []struct {
 		quiet       time.Duration
@@ -188,7 +189,7 @@ func TestWantedLeftComplete(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 10*time.Second, "the initial check", func() bool { return !tor.Stats().Checking && tor.Left() >= 0 })
+	waitfor.Cond(t, 10*time.Second, "the initial check", func() bool { return !tor.Stats().Checking && tor.Left() >= 0 })
 	if w := tor.Wanted(); w.Count() != 4 || !w.Has(4) || !w.Has(7) || w.Has(0) {
 		t.Fatalf("wanted %v, want pieces 4-7", w)
 	}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/bt-go/bt/internal/peertest"
+	"github.com/bt-go/bt/internal/waitfor"
 )
 
 // TestMagnetPeerBeforeFetch: a magnet link whose first peer is connected
@@ -25,7 +26,7 @@ func TestMagnetPeerBeforeFetch(t *testing.T) {
 		tor.AddPeers(ltAddr(t, lt))
 		// Connected, or already gone: the metadata and the data can all
 		// arrive, and the two seeds part, between two polls.
-		waitFor(t, 30*time.Second, "the seed to be connected", func() bool {
+		waitfor.Cond(t, 30*time.Second, "the seed to be connected", func() bool {
 			return len(tor.Peers()) > 0 || tor.HasMetadata()
 		})
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/bt-go/bt/internal/peertest"
+	"github.com/bt-go/bt/internal/waitfor"
 	"github.com/bt-go/bt/metainfo"
 )
 
@@ -46,9 +47,9 @@ func TestIdlePeerDropped(t *testing.T) {
 	c := newTestClient(t, Config{})
 	tor, _ := c.AddTorrent(mi, &TorrentOptions{Dir: filepath.Join(dir, "leech"), FilePriorities: []int{0},
 		Peers: []netip.AddrPort{loopback(s.Port())}})
-	waitFor(t, 10*time.Second, "the seed to adopt the connection", func() bool { return len(st.Peers()) == 1 })
-	waitFor(t, 10*time.Second, "the idle peer to be dropped", func() bool { return len(st.Peers()) == 0 })
-	waitFor(t, 10*time.Second, "the leecher to see the connection closed", func() bool { return len(tor.Peers()) == 0 })
+	waitfor.Cond(t, 10*time.Second, "the seed to adopt the connection", func() bool { return len(st.Peers()) == 1 })
+	waitfor.Cond(t, 10*time.Second, "the idle peer to be dropped", func() bool { return len(st.Peers()) == 0 })
+	waitfor.Cond(t, 10*time.Second, "the leecher to see the connection closed", func() bool { return len(tor.Peers()) == 0 })
 }
 
 // TestNewClientContext: cancelling the context closes the client.

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/bt-go/bt/internal/waitfor"
 )
 
 // TestPEXIntroducesPeers: two leechers that only know the seed learn of
@@ -34,7 +36,7 @@ func TestPEXIntroducesPeers(t *testing.T) {
 	}
 	// ut_pex sends at most one message a minute per connection, but the
 	// first one goes out as soon as there is something to say.
-	waitFor(t, 90*time.Second, "the leechers to find each other by PEX", func() bool {
+	waitfor.Cond(t, 90*time.Second, "the leechers to find each other by PEX", func() bool {
 		return connected(ta, b.PeerID()) && connected(tb, a.PeerID())
 	})
 }
@@ -53,7 +55,7 @@ func TestIPv6(t *testing.T) {
 	c := newTestClient(t, Config{ListenAddr: "[::1]:0"})
 	tor, _ := c.AddTorrent(mi, &TorrentOptions{Dir: filepath.Join(dir, "leech"), State: Paused,
 		Peers: []netip.AddrPort{netip.AddrPortFrom(netip.IPv6Loopback(), uint16(s.Port()))}})
-	waitFor(t, 10*time.Second, "the seed to see the leecher", func() bool { return len(st.Peers()) == 1 })
+	waitfor.Cond(t, 10*time.Second, "the seed to see the leecher", func() bool { return len(st.Peers()) == 1 })
 	if a := st.Peers()[0].Addr.Addr(); !a.Is6() || a.Is4In6() || a != netip.IPv6Loopback() {
 		t.Errorf("the seed sees the leecher at %v, want ::1", a)
 	}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/bt-go/bt/bitfield"
+	"github.com/bt-go/bt/internal/waitfor"
 	"github.com/bt-go/bt/metainfo"
 	"github.com/bt-go/bt/wire"
 )
@@ -123,12 +124,12 @@ func TestHaveToEveryPeer(t *testing.T) {
 	for range 2 {
 		watchers = append(watchers, dialScripted(t, c.Port(), mi, nil, nil, false))
 	}
-	waitFor(t, 10*time.Second, "the watchers to be connected", func() bool { return len(lt.Peers()) == 2 })
+	waitfor.Cond(t, 10*time.Second, "the watchers to be connected", func() bool { return len(lt.Peers()) == 2 })
 	lt.AddPeers(loopback(s.Port()))
 	waitComplete(t, lt, 30*time.Second)
 	n := mi.Info.NumPieces()
 	for k, w := range watchers {
-		waitFor(t, 10*time.Second, fmt.Sprintf("watcher %d to hear of every piece", k), func() bool {
+		waitfor.Cond(t, 10*time.Second, fmt.Sprintf("watcher %d to hear of every piece", k), func() bool {
 			return len(w.indices(wire.MsgHave)) == n
 		})
 		if len(w.got(wire.MsgHaveNone)) != 1 {
@@ -147,7 +148,7 @@ func TestAllowedFastSent(t *testing.T) {
 	f := dialScripted(t, s.Port(), mi, nil, nil, false)
 	want := wire.AllowedFastSet(net.IPv4(127, 0, 0, 1), mi.InfoHash, mi.Info.NumPieces(), allowedFastCount)
 	slices.Sort(want)
-	waitFor(t, 10*time.Second, "the allowed-fast set", func() bool { return len(f.got(wire.MsgAllowedFast)) >= len(want) })
+	waitfor.Cond(t, 10*time.Second, "the allowed-fast set", func() bool { return len(f.got(wire.MsgAllowedFast)) >= len(want) })
 	if got := f.indices(wire.MsgAllowedFast); !slices.Equal(got, want) {
 		t.Fatalf("allowed fast %v, want %v", got, want)
 	}
@@ -175,14 +176,14 @@ func TestEndGameCancelsDuplicates(t *testing.T) {
 	only0 := bitfield.New(2)
 	only0.Set(0)
 	holder := dialScripted(t, c.Port(), mi, &only0, nil, true)
-	waitFor(t, 10*time.Second, "requests to the holder", func() bool { return len(holder.got(wire.MsgRequest)) == 2 })
+	waitfor.Cond(t, 10*time.Second, "requests to the holder", func() bool { return len(holder.got(wire.MsgRequest)) == 2 })
 
 	// A seed that answers: piece 1 is started, so the end game begins and
 	// piece 0's blocks are asked of it too.
 	full := bitfield.Full(2)
 	dialScripted(t, c.Port(), mi, &full, data, true)
 	waitComplete(t, lt, 30*time.Second)
-	waitFor(t, 10*time.Second, "cancels at the holder", func() bool { return len(holder.got(wire.MsgCancel)) == 2 })
+	waitfor.Cond(t, 10*time.Second, "cancels at the holder", func() bool { return len(holder.got(wire.MsgCancel)) == 2 })
 	reqs, cancels := holder.got(wire.MsgRequest), holder.got(wire.MsgCancel)
 	for _, r := range reqs {
 		if !slices.ContainsFunc(cancels, func(m wire.Message) bool {
@@ -207,7 +208,7 @@ func TestClientMaxConns(t *testing.T) {
 	waitSeeding(t, tb, 10*time.Second)
 	dialScripted(t, s.Port(), miA, nil, nil, false)
 	dialScripted(t, s.Port(), miB, nil, nil, false)
-	waitFor(t, 10*time.Second, "two connections", func() bool { return len(ta.Peers())+len(tb.Peers()) == 2 })
+	waitfor.Cond(t, 10*time.Second, "two connections", func() bool { return len(ta.Peers())+len(tb.Peers()) == 2 })
 	third := dialScripted(t, s.Port(), miB, nil, nil, false)
 	select {
 	case <-third.conn.Done():
@@ -256,7 +257,7 @@ func TestDuplicateAtConnectionLimit(t *testing.T) {
 		defer mu.Unlock()
 		for _, c := range conns {
 			c.Close()
-			<-c.Done()
+			waitfor.Recv(t, c.Done(), 10*time.Second, "a fake connection to close")
 		}
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -266,10 +267,10 @@ func TestDuplicateAtConnectionLimit(t *testing.T) {
 		t.Fatal(err)
 	}
 	start(c)
-	waitFor(t, 10*time.Second, "the incoming connection", func() bool { return len(ta.Peers()) == 1 })
+	waitfor.Cond(t, 10*time.Second, "the incoming connection", func() bool { return len(ta.Peers()) == 1 })
 	ta.AddPeers(addrPortOf(ln.Addr()))
 	var dialled *wire.Conn
-	waitFor(t, 10*time.Second, "our dial to arrive", func() bool {
+	waitfor.Cond(t, 10*time.Second, "our dial to arrive", func() bool {
 		mu.Lock()
 		defer mu.Unlock()
 		if len(conns) == 2 {
@@ -307,7 +308,7 @@ func TestPeerInfo(t *testing.T) {
 		t.Fatal(err)
 	}
 	var pi PeerInfo
-	waitFor(t, 10*time.Second, "the peer, interested", func() bool {
+	waitfor.Cond(t, 10*time.Second, "the peer, interested", func() bool {
 		ps := st.Peers()
 		if len(ps) == 1 {
 			pi = ps[0]
@@ -337,7 +338,7 @@ func TestAllowedFastHonoured(t *testing.T) {
 	if err := f.conn.AllowedFast(5); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 10*time.Second, "requests for the allowed piece", func() bool { return len(f.got(wire.MsgRequest)) > 0 })
+	waitfor.Cond(t, 10*time.Second, "requests for the allowed piece", func() bool { return len(f.got(wire.MsgRequest)) > 0 })
 	if got := f.indices(wire.MsgRequest); !slices.Equal(got, []int{5}) {
 		t.Fatalf("requested pieces %v while choked, want [5]", got)
 	}
@@ -364,7 +365,7 @@ func TestNoSeed(t *testing.T) {
 		}
 		me := f.conn.OurHandshake().PeerID
 		var pi PeerInfo
-		waitFor(t, 10*time.Second, "the interested peer", func() bool {
+		waitfor.Cond(t, 10*time.Second, "the interested peer", func() bool {
 			for _, p := range lt.Peers() {
 				if p.PeerID == me {
 					pi = p

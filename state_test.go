@@ -10,20 +10,9 @@ import (
 	"time"
 
 	"github.com/bt-go/bt/internal/peertest"
+	"github.com/bt-go/bt/internal/waitfor"
 	"github.com/bt-go/bt/wire"
 )
-
-// waitFor polls cond until it holds, failing the test after d.
-func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
 
 // TestPausedMovesNoData: a paused torrent connects but transfers nothing;
 // started, it completes. State events follow the changes.
@@ -53,7 +42,7 @@ func TestPausedMovesNoData(t *testing.T) {
 	if tor.State() != Paused {
 		t.Fatalf("state %v, want paused", tor.State())
 	}
-	waitFor(t, 10*time.Second, "a connection while paused", func() bool {
+	waitfor.Cond(t, 10*time.Second, "a connection while paused", func() bool {
 		ps := tor.Peers()
 		return len(ps) == 1 && ps[0].Progress == 1
 	})
@@ -88,7 +77,7 @@ func TestStoppedRefusesPeers(t *testing.T) {
 	}
 	st.AddPeers(loopback(c.Port()))
 	// The seeder's dial is refused: give it time to try, then check.
-	waitFor(t, 10*time.Second, "the seeder's dial to be refused", func() bool {
+	waitfor.Cond(t, 10*time.Second, "the seeder's dial to be refused", func() bool {
 		var tried bool
 		st.call(func() { _, tried = st.tried[loopback(c.Port())] })
 		dialing := true
@@ -127,7 +116,7 @@ func TestSelfAndDuplicateConnections(t *testing.T) {
 	mi := makeTorrent(t, src, 16<<10)
 	a, ta := seedTorrent(t, Config{}, mi, dir)
 	ta.AddPeers(loopback(a.Port()))
-	waitFor(t, 10*time.Second, "self connection detected", func() bool { return a.isSelf(loopback(a.Port())) })
+	waitfor.Cond(t, 10*time.Second, "self connection detected", func() bool { return a.isSelf(loopback(a.Port())) })
 	if n := len(ta.Peers()); n != 0 {
 		t.Fatalf("%d peers after dialling ourselves", n)
 	}
@@ -137,9 +126,9 @@ func TestSelfAndDuplicateConnections(t *testing.T) {
 	b := newTestClient(t, Config{})
 	tb, _ := b.AddTorrent(mi, &TorrentOptions{Dir: filepath.Join(dir, "leech"), State: Paused})
 	tb.AddPeers(loopback(a.Port()))
-	waitFor(t, 10*time.Second, "b connected to a", func() bool { return len(tb.Peers()) == 1 })
+	waitfor.Cond(t, 10*time.Second, "b connected to a", func() bool { return len(tb.Peers()) == 1 })
 	ta.AddPeers(loopback(b.Port()))
-	waitFor(t, 10*time.Second, "a's dial to b to end", func() bool {
+	waitfor.Cond(t, 10*time.Second, "a's dial to b to end", func() bool {
 		var dialing bool
 		ta.call(func() { dialing = ta.dialing[loopback(b.Port())] })
 		return !dialing
@@ -185,7 +174,7 @@ func TestReconnectReplacesStaleConnection(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 10*time.Second, "the first connection", func() bool { return len(ta.Peers()) == 1 })
+	waitfor.Cond(t, 10*time.Second, "the first connection", func() bool { return len(ta.Peers()) == 1 })
 	second, err := dial("127.0.0.1")
 	if err != nil {
 		t.Fatal(err)
@@ -195,7 +184,7 @@ func TestReconnectReplacesStaleConnection(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the stale connection was kept")
 	}
-	waitFor(t, 10*time.Second, "the new connection to be the one", func() bool {
+	waitfor.Cond(t, 10*time.Second, "the new connection to be the one", func() bool {
 		ps := ta.Peers()
 		return len(ps) == 1 && ps[0].Addr == addrPortOf(second.LocalAddr())
 	})

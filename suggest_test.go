@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bt-go/bt/internal/waitfor"
 	"github.com/bt-go/bt/wire"
 )
 
@@ -52,7 +53,7 @@ func TestSuggestJustVerified(t *testing.T) {
 	if err := conn.Interested(); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 10*time.Second, "bt to unchoke the interested peer", func() bool {
+	waitfor.Cond(t, 10*time.Second, "bt to unchoke the interested peer", func() bool {
 		rec.mu.Lock()
 		defer rec.mu.Unlock()
 		return rec.unchoked
@@ -62,7 +63,7 @@ func TestSuggestJustVerified(t *testing.T) {
 	waitComplete(t, tor, 30*time.Second)
 	// Suggest follows the piece's Have on the same connection.
 	n := mi.Info.NumPieces()
-	waitFor(t, 10*time.Second, "the Have of every piece", func() bool {
+	waitfor.Cond(t, 10*time.Second, "the Have of every piece", func() bool {
 		rec.mu.Lock()
 		defer rec.mu.Unlock()
 		return rec.haves == n

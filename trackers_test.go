@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/bt-go/bt/internal/peertest"
+	"github.com/bt-go/bt/internal/waitfor"
 	"github.com/bt-go/bt/metainfo"
 	"github.com/bt-go/bt/tracker"
 	"github.com/bt-go/bt/tracker/server"
@@ -85,7 +86,7 @@ func TestTrackersFindPeers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 10*time.Second, "the seed's announce", func() bool { return announced(st, 1) })
+	waitfor.Cond(t, 10*time.Second, "the seed's announce", func() bool { return announced(st, 1) })
 
 	c := newTestClient(t, Config{})
 	tor, err := c.AddTorrent(mi, &TorrentOptions{Dir: filepath.Join(dir, "leech")})
@@ -106,7 +107,7 @@ func TestTrackersFindPeers(t *testing.T) {
 		t.Errorf("live tier: %+v", rep[1])
 	}
 	// The completed announce makes the leecher a seed on the tracker.
-	waitFor(t, 10*time.Second, "the completed announce", func() bool { return announced(tor, 2) })
+	waitfor.Cond(t, 10*time.Second, "the completed announce", func() bool { return announced(tor, 2) })
 	_, before := srv.Stats()
 	if err := tor.Stop(); err != nil {
 		t.Fatal(err)
@@ -114,7 +115,7 @@ func TestTrackersFindPeers(t *testing.T) {
 	if len(tor.Trackers()) != 2 {
 		t.Errorf("the report should last after a stop: %+v", tor.Trackers())
 	}
-	waitFor(t, 10*time.Second, "the stopped announce", func() bool { _, n := srv.Stats(); return n < before })
+	waitfor.Cond(t, 10*time.Second, "the stopped announce", func() bool { _, n := srv.Stats(); return n < before })
 }
 
 // TestAddTrackers: trackers added to a torrent without any are announced
@@ -131,7 +132,7 @@ func TestAddTrackers(t *testing.T) {
 	if err := tor.AddTrackers([]string{httpURL}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 10*time.Second, "an announce to the added tracker", func() bool { return announced(tor, 1) })
+	waitfor.Cond(t, 10*time.Second, "an announce to the added tracker", func() bool { return announced(tor, 1) })
 	if err := tor.AddTrackers([]string{httpURL, ""}); err != nil {
 		t.Fatal(err)
 	}
@@ -157,7 +158,7 @@ func TestTrackerReportsRealNumbers(t *testing.T) {
 	_, mi := trackerTorrent(t, dir, false, []string{httpURL})
 	seeder := newTestClient(t, Config{})
 	st, _ := seeder.AddTorrent(mi, &TorrentOptions{Dir: filepath.Join(dir, "seed")})
-	waitFor(t, 10*time.Second, "the seed's announce", func() bool { return announced(st, 1) })
+	waitfor.Cond(t, 10*time.Second, "the seed's announce", func() bool { return announced(st, 1) })
 
 	// A scrape shows one seed: the seed announced left=0 (it waited for its
 	// check), and no leecher.
@@ -182,7 +183,7 @@ func TestMagnetTrackers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 10*time.Second, "the seed's announce", func() bool { return announced(st, 1) })
+	waitfor.Cond(t, 10*time.Second, "the seed's announce", func() bool { return announced(st, 1) })
 
 	mag := mi.Magnet()
 	mag.Trackers = []string{closedURL(t), udpURL}
@@ -227,7 +228,7 @@ func TestTrackersIPv6(t *testing.T) {
 			src, mi := trackerTorrent(t, dir, false, []string{url})
 			seeder := newTestClient(t, Config{ListenAddr: "[::1]:0"})
 			st, _ := seeder.AddTorrent(mi, &TorrentOptions{Dir: filepath.Join(dir, "seed")})
-			waitFor(t, 10*time.Second, "the seed's announce", func() bool { return announced(st, 1) })
+			waitfor.Cond(t, 10*time.Second, "the seed's announce", func() bool { return announced(st, 1) })
 			c := newTestClient(t, Config{ListenAddr: "[::1]:0"})
 			tor, err := c.AddTorrent(mi, &TorrentOptions{Dir: filepath.Join(dir, "leech")})
 			if err != nil {

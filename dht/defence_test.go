@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/bt-go/bt/dht/internal/krpc"
+	"github.com/bt-go/bt/internal/waitfor"
 )
 
 // rawNode is a plain UDP socket on 127.0.0.1 that sends hand-made KRPC
@@ -108,7 +109,7 @@ func TestDefenceMalformed(t *testing.T) {
 		r.send(s.Addr(), []byte(b))
 	}
 	r.expectPingReply(s.Addr(), "ok")
-	waitFor(t, "all malformed datagrams counted", 5*time.Second, func() bool {
+	waitfor.Cond(t, 5*time.Second, "all malformed datagrams counted", func() bool {
 		return s.Stats().Malformed == uint64(len(bad))
 	})
 }
@@ -139,12 +140,12 @@ func TestDefenceUnsolicited(t *testing.T) {
 	}
 	evil := []krpc.NodeInfo{{ID: RandomID(), Addr: spoof.addr()}}
 	spoof.send(s.Addr(), resp(q.T, spoof, evil))
-	waitFor(t, "3 unsolicited replies counted", 5*time.Second, func() bool { return s.Stats().Unsolicited == 3 })
+	waitfor.Cond(t, 5*time.Second, "3 unsolicited replies counted", func() bool { return s.Stats().Unsolicited == 3 })
 	// Now from the right address, but with a nodes string of 27 bytes.
 	b := string(resp(q.T, boot, nil))
 	b = strings.Replace(b, "e1:t", "5:nodes27:"+strings.Repeat("x", 27)+"e1:t", 1)
 	boot.send(s.Addr(), []byte(b))
-	waitFor(t, "the bad nodes string counted", 5*time.Second, func() bool { return s.Stats().Malformed == 1 })
+	waitfor.Cond(t, 5*time.Second, "the bad nodes string counted", func() bool { return s.Stats().Malformed == 1 })
 	for _, n := range s.Nodes() {
 		t.Errorf("routing table holds %v after only bad replies", n.Addr)
 	}
@@ -164,13 +165,13 @@ func TestDefenceRateLimit(t *testing.T) {
 			// most of it before the server reads it: wait until the
 			// server has read something of the previous batch.
 			if i > 0 {
-				waitFor(t, "the server to read", 10*time.Second, func() bool { return s.Stats().PacketsIn > in })
+				waitfor.Cond(t, 10*time.Second, "the server to read", func() bool { return s.Stats().PacketsIn > in })
 			}
 			in = s.Stats().PacketsIn
 		}
 		r.send(s.Addr(), r.query(krpc.MethodPing, krpc.Args{}, string([]byte{byte(i >> 8), byte(i)})))
 	}
-	waitFor(t, "the flood to be read", 10*time.Second, func() bool {
+	waitfor.Cond(t, 10*time.Second, "the flood to be read", func() bool {
 		return s.Stats().RateLimited >= 500
 	})
 	st := s.Stats()
@@ -270,7 +271,7 @@ func TestNoAmplification(t *testing.T) {
 	s := newTestServer(t, Config{})
 	// Let the start-up self-lookup (with nobody to ask) finish before
 	// filling the table, so the server sends no queries of its own.
-	waitFor(t, "the start-up lookup", 5*time.Second, func() bool { return s.Stats().Lookups > 0 })
+	waitfor.Cond(t, 5*time.Second, "the start-up lookup", func() bool { return s.Stats().Lookups > 0 })
 	ih := RandomID()
 	now := time.Now()
 	s.mu.Lock()
@@ -316,7 +317,7 @@ func TestNoAmplification(t *testing.T) {
 	t.Logf("worst reply/query ratio %.2f", worst)
 	// Everything the server sent reached the source of the queries. (The
 	// counter moves just after each send.)
-	waitFor(t, "the send counter", 5*time.Second, func() bool { return s.Stats().PacketsOut >= uint64(sent) })
+	waitfor.Cond(t, 5*time.Second, "the send counter", func() bool { return s.Stats().PacketsOut >= uint64(sent) })
 	for uint64(sent) < s.Stats().PacketsOut {
 		r.recv()
 		sent++
@@ -331,7 +332,7 @@ func TestNoAmplification(t *testing.T) {
 func TestReadOnly(t *testing.T) {
 	full := newTestServer(t, Config{})
 	ro := newTestServer(t, Config{ReadOnly: true, Bootstrap: []string{full.Addr().String()}})
-	waitFor(t, "the read-only node to learn the full node", 5*time.Second, func() bool { return hasNode(ro, full.Addr()) })
+	waitfor.Cond(t, 5*time.Second, "the read-only node to learn the full node", func() bool { return hasNode(ro, full.Addr()) })
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if _, err := ro.FindNode(ctx, RandomID()); err != nil {
@@ -342,7 +343,7 @@ func TestReadOnly(t *testing.T) {
 	}
 	r := newRaw(t)
 	r.send(ro.Addr(), r.query(krpc.MethodPing, krpc.Args{}, "p"))
-	waitFor(t, "the read-only node to drop the ping", 5*time.Second, func() bool { return ro.Stats().Dropped == 1 })
+	waitfor.Cond(t, 5*time.Second, "the read-only node to drop the ping", func() bool { return ro.Stats().Dropped == 1 })
 	if st := ro.Stats(); st.QueriesIn != 0 {
 		t.Errorf("read-only node answered %d queries", st.QueriesIn)
 	}
@@ -354,7 +355,7 @@ func TestReadOnly(t *testing.T) {
 // and it sends each source at most its reply and one ping.
 func TestVerificationPingsBounded(t *testing.T) {
 	s := newTestServer(t, Config{QueryRate: 1e6, QueryBurst: 1e6, QueryTimeout: time.Minute})
-	waitFor(t, "the start-up lookup", 5*time.Second, func() bool { return s.Stats().Lookups > 0 })
+	waitfor.Cond(t, 5*time.Second, "the start-up lookup", func() bool { return s.Stats().Lookups > 0 })
 	const sources = 3 * maxServerPings / 2
 	base := s.Stats()
 	for i := range sources {
@@ -362,10 +363,10 @@ func TestVerificationPingsBounded(t *testing.T) {
 		r.send(s.Addr(), r.query(krpc.MethodPing, krpc.Args{}, "p"))
 		if i%50 == 49 {
 			// Let the server read the batch before the socket buffer fills.
-			waitFor(t, "the server to read", 10*time.Second, func() bool { return s.Stats().QueriesIn >= base.QueriesIn+uint64(i)/2 })
+			waitfor.Cond(t, 10*time.Second, "the server to read", func() bool { return s.Stats().QueriesIn >= base.QueriesIn+uint64(i)/2 })
 		}
 	}
-	waitFor(t, "every query answered", 10*time.Second, func() bool { return s.Stats().QueriesIn == base.QueriesIn+sources })
+	waitfor.Cond(t, 10*time.Second, "every query answered", func() bool { return s.Stats().QueriesIn == base.QueriesIn+sources })
 	st := s.Stats()
 	t.Logf("%d sources: %d verification pings, %d pending, %d datagrams out", sources, st.VerificationsIssued, st.Pending, st.PacketsOut-base.PacketsOut)
 	if st.VerificationsIssued-base.VerificationsIssued > maxServerPings/2 || st.Pending > maxServerPings {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/bt-go/bt/internal/peertest"
+	"github.com/bt-go/bt/internal/waitfor"
 )
 
 // startLibtorrentDHT starts a libtorrent session with its DHT on, joined
@@ -70,20 +71,20 @@ func TestLibtorrentBootstrap(t *testing.T) {
 	ours := newTestServer(t, Config{})
 	lt := startLibtorrentDHT(t, ours.Addr())
 	ours.AddNode(ltAddr(lt))
-	waitFor(t, "libtorrent in our routing table", 20*time.Second, func() bool { return hasNode(ours, ltAddr(lt)) })
-	waitFor(t, "us in libtorrent's routing table", 20*time.Second, func() bool {
+	waitfor.Cond(t, 20*time.Second, "libtorrent in our routing table", func() bool { return hasNode(ours, ltAddr(lt)) })
+	waitfor.Cond(t, 20*time.Second, "us in libtorrent's routing table", func() bool {
 		return slices.Contains(ltRoutingTable(t, lt), ours.Addr())
 	})
 	// A second bt node that knows only the libtorrent session joins too.
 	other := newTestServer(t, Config{Bootstrap: []string{ltAddr(lt).String()}})
-	waitFor(t, "libtorrent in the second node's table", 20*time.Second, func() bool { return hasNode(other, ltAddr(lt)) })
-	waitFor(t, "second node in libtorrent's table", 20*time.Second, func() bool {
+	waitfor.Cond(t, 20*time.Second, "libtorrent in the second node's table", func() bool { return hasNode(other, ltAddr(lt)) })
+	waitfor.Cond(t, 20*time.Second, "second node in libtorrent's table", func() bool {
 		return slices.Contains(ltRoutingTable(t, lt), other.Addr())
 	})
 	// A second libtorrent session given only our node learns of the first
 	// session from our find_node/get_peers replies.
 	lt2 := startLibtorrentDHT(t, ours.Addr())
-	waitFor(t, "the second session to learn the first through us", 20*time.Second, func() bool {
+	waitfor.Cond(t, 20*time.Second, "the second session to learn the first through us", func() bool {
 		return slices.Contains(ltRoutingTable(t, lt2), ltAddr(lt))
 	})
 	t.Logf("libtorrent %v and %v and bt nodes %v, %v know each other; our stats: %+v",
@@ -97,7 +98,7 @@ func TestLibtorrentSeedFound(t *testing.T) {
 	ours := newTestServer(t, Config{})
 	lt := startLibtorrentDHT(t, ours.Addr())
 	ours.AddNode(ltAddr(lt))
-	waitFor(t, "libtorrent in our routing table", 20*time.Second, func() bool { return hasNode(ours, ltAddr(lt)) })
+	waitfor.Cond(t, 20*time.Second, "libtorrent in our routing table", func() bool { return hasNode(ours, ltAddr(lt)) })
 
 	dir := t.TempDir()
 	data := filepath.Join(dir, "data.bin")
@@ -114,7 +115,7 @@ func TestLibtorrentSeedFound(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	// libtorrent announces once its DHT is up; look until the seed shows.
-	waitFor(t, "the seed through GetPeers", 30*time.Second, func() bool {
+	waitfor.Cond(t, 30*time.Second, "the seed through GetPeers", func() bool {
 		return slices.Contains(collect(ours.GetPeers(ctx, ih)), ltAddr(lt))
 	})
 	t.Logf("found libtorrent seed %v for %s; our stats: %+v", ltAddr(lt), ihHex, ours.Stats())
@@ -129,7 +130,7 @@ func TestLibtorrentFindsUs(t *testing.T) {
 	store := newTestServer(t, Config{Bootstrap: []string{ours.Addr().String()}}) // a bt node to announce to
 	lt := startLibtorrentDHT(t, ours.Addr())
 	ours.AddNode(ltAddr(lt))
-	waitFor(t, "nodes to join", 20*time.Second, func() bool {
+	waitfor.Cond(t, 20*time.Second, "nodes to join", func() bool {
 		return hasNode(ours, ltAddr(lt)) && hasNode(ours, store.Addr())
 	})
 

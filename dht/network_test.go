@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/bt-go/bt/internal/waitfor"
 )
 
 // TestNetwork runs 200 nodes in this process over loopback UDP, each
@@ -30,7 +32,7 @@ func TestNetwork(t *testing.T) {
 	}
 	k := DefaultK
 	t0 := time.Now()
-	waitFor(t, "every node to have k nodes in its table", 30*time.Second, func() bool {
+	waitfor.Cond(t, 30*time.Second, "every node to have k nodes in its table", func() bool {
 		for _, s := range nodes {
 			if s.Stats().Nodes4 < k {
 				return false

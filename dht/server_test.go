@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"go.uber.org/goleak"
+
+	"github.com/bt-go/bt/internal/waitfor"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -26,18 +28,6 @@ func newTestServer(t testing.TB, cfg Config) *Server {
 	}
 	t.Cleanup(func() { s.Close() })
 	return s
-}
-
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(t testing.TB, what string, timeout time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }
 
 func hasNode(s *Server, addr netip.AddrPort) bool {
@@ -60,8 +50,8 @@ func collect(ch <-chan []netip.AddrPort) []netip.AddrPort {
 func TestTwoNodes(t *testing.T) {
 	a := newTestServer(t, Config{})
 	b := newTestServer(t, Config{Bootstrap: []string{a.Addr().String()}})
-	waitFor(t, "b knows a", 5*time.Second, func() bool { return hasNode(b, a.Addr()) })
-	waitFor(t, "a knows b", 5*time.Second, func() bool { return hasNode(a, b.Addr()) })
+	waitfor.Cond(t, 5*time.Second, "b knows a", func() bool { return hasNode(b, a.Addr()) })
+	waitfor.Cond(t, 5*time.Second, "a knows b", func() bool { return hasNode(a, b.Addr()) })
 
 	ih := RandomID()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/bt-go/bt/dht/internal/krpc"
+	"github.com/bt-go/bt/internal/waitfor"
 )
 
 // TestStateFile: a node saves its routing table on Close and, restarted
@@ -22,7 +23,7 @@ func TestStateFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "a to learn its bootstrap node", 5*time.Second, func() bool { return hasNode(a, peer.Addr()) })
+	waitfor.Cond(t, 5*time.Second, "a to learn its bootstrap node", func() bool { return hasNode(a, peer.Addr()) })
 	id := a.ID()
 	if err := a.Close(); err != nil {
 		t.Fatal(err)
@@ -31,7 +32,7 @@ func TestStateFile(t *testing.T) {
 	if b.ID() != id {
 		t.Errorf("restarted with id %v, saved %v", b.ID(), id)
 	}
-	waitFor(t, "the restarted node to rejoin through saved nodes", 5*time.Second, func() bool { return hasNode(b, peer.Addr()) })
+	waitfor.Cond(t, 5*time.Second, "the restarted node to rejoin through saved nodes", func() bool { return hasNode(b, peer.Addr()) })
 }
 
 func TestStateFileValidation(t *testing.T) {

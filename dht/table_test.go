@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/bt-go/bt/internal/peertest"
+	"github.com/bt-go/bt/internal/waitfor"
 )
 
 func addrN(i int) netip.AddrPort {
@@ -119,7 +120,7 @@ func TestIPv6(t *testing.T) {
 	for range 10 {
 		nodes = append(nodes, newTestServer(t, Config{Addr: "[::1]:0", Bootstrap: []string{a.Addr().String()}, QueryRate: -1}))
 	}
-	waitFor(t, "IPv6 nodes to join", 10*time.Second, func() bool {
+	waitfor.Cond(t, 10*time.Second, "IPv6 nodes to join", func() bool {
 		for _, s := range nodes {
 			if s.Stats().Nodes6 < 3 {
 				return false
@@ -162,7 +163,7 @@ func TestDualStack(t *testing.T) {
 		v4s = append(v4s, newTestServer(t, Config{Addr: "127.0.0.1:0", Bootstrap: []string{dual4}, QueryRate: -1}))
 		v6s = append(v6s, newTestServer(t, Config{Addr: "[::1]:0", Bootstrap: []string{dual6}, QueryRate: -1}))
 	}
-	waitFor(t, "both tables of the dual-stack node to fill", 10*time.Second, func() bool {
+	waitfor.Cond(t, 10*time.Second, "both tables of the dual-stack node to fill", func() bool {
 		st := dual.Stats()
 		return st.Nodes4 == 3 && st.Nodes6 == 3
 	})

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"go.uber.org/goleak"
+
+	"github.com/bt-go/bt/internal/waitfor"
 )
 
 func TestMain(m *testing.M) {
@@ -45,19 +47,6 @@ func (l *eventLog) get() []string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return slices.Clone(l.events)
-}
-
-// waitFor polls cond until it holds, failing the test after a generous
-// deadline.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
 }
 
 type runningAnnouncer struct {
@@ -94,14 +83,14 @@ func TestAnnouncerEvents(t *testing.T) {
 		Stats: func() Stats { mu.Lock(); defer mu.Unlock(); return Stats{Left: left} },
 		Peers: func(p []netip.AddrPort) { mu.Lock(); got = append(got, p...); mu.Unlock() },
 	})
-	waitFor(t, "started", func() bool { return len(l.get()) == 1 })
+	waitfor.Cond(t, 10*time.Second, "started", func() bool { return len(l.get()) == 1 })
 	mu.Lock()
 	left = 0
 	mu.Unlock()
 	r.Completed()
 	r.Completed()
-	waitFor(t, "completed", func() bool { return len(l.get()) == 2 })
-	waitFor(t, "the peers of both announces", func() bool { mu.Lock(); defer mu.Unlock(); return len(got) == 2 })
+	waitfor.Cond(t, 10*time.Second, "completed", func() bool { return len(l.get()) == 2 })
+	waitfor.Cond(t, 10*time.Second, "the peers of both announces", func() bool { mu.Lock(); defer mu.Unlock(); return len(got) == 2 })
 	r.stop()
 	want := []string{"started/left=100", "completed/left=0", "stopped/left=0"}
 	if ev := l.get(); !slices.Equal(ev, want) {
@@ -128,7 +117,7 @@ func TestAnnouncerTiers(t *testing.T) {
 		Tiers:       [][]string{{bad1, bad2, "wss://unsupported.example/", bad1}, {mixed.url, good.url}},
 		MinInterval: time.Millisecond,
 	})
-	waitFor(t, "an announce", func() bool { return !r.Trackers()[1].LastAnnounce.IsZero() })
+	waitfor.Cond(t, 10*time.Second, "an announce", func() bool { return !r.Trackers()[1].LastAnnounce.IsZero() })
 	st := r.Trackers()
 	if st[0].Failures != 2 || st[0].LastError == nil || len(st[0].URLs) != 2 {
 		t.Errorf("tier 0: %+v", st[0])
@@ -140,7 +129,7 @@ func TestAnnouncerTiers(t *testing.T) {
 	// one asked next time.
 	first := st[1].URLs[0]
 	r.Reannounce()
-	waitFor(t, "a second round", func() bool { return r.Trackers()[1].LastAnnounce.After(st[1].LastAnnounce) })
+	waitfor.Cond(t, 10*time.Second, "a second round", func() bool { return r.Trackers()[1].LastAnnounce.After(st[1].LastAnnounce) })
 	st = r.Trackers()
 	if st[1].URLs[0] != first || st[0].Failures != 4 {
 		t.Errorf("after the second round: %+v", st)
@@ -153,7 +142,7 @@ func TestAnnouncerTiers(t *testing.T) {
 func TestAnnouncerAllTiers(t *testing.T) {
 	a, b := startEventLog(t, ""), startEventLog(t, "")
 	r := runAnnouncer(t, AnnouncerConfig{Tiers: [][]string{{a.url}, {b.url}}, AllTiers: true})
-	waitFor(t, "both tiers", func() bool { return len(a.get()) == 1 && len(b.get()) == 1 })
+	waitfor.Cond(t, 10*time.Second, "both tiers", func() bool { return len(a.get()) == 1 && len(b.get()) == 1 })
 	r.stop()
 	if len(a.get()) != 2 || len(b.get()) != 2 {
 		t.Errorf("events %v %v, want started and stopped each", a.get(), b.get())
@@ -189,7 +178,7 @@ func TestAnnouncerHostileCounted(t *testing.T) {
 	r := runAnnouncer(t, AnnouncerConfig{
 		Client: client, Tiers: [][]string{urls}, RetryInterval: time.Hour,
 	})
-	waitFor(t, "a failed round", func() bool { return r.Trackers()[0].Failures == len(urls) })
+	waitfor.Cond(t, 10*time.Second, "a failed round", func() bool { return r.Trackers()[0].Failures == len(urls) })
 	st := r.Trackers()[0]
 	if st.LastError == nil || st.Complete != -1 || !st.NextAnnounce.After(time.Now().Add(30*time.Minute)) {
 		t.Errorf("report %+v", st)
@@ -292,7 +281,7 @@ func TestAnnouncerFailuresReset(t *testing.T) {
 		t.Errorf("after two errors: failures %d, last error %v", st.Failures, st.LastError)
 	}
 	close(release)
-	waitFor(t, "an answer", func() bool { return !r.Trackers()[0].LastAnnounce.IsZero() })
+	waitfor.Cond(t, 10*time.Second, "an answer", func() bool { return !r.Trackers()[0].LastAnnounce.IsZero() })
 	if st := r.Trackers()[0]; st.Failures != 0 || st.LastError != nil {
 		t.Errorf("after an answer: failures %d, last error %v", st.Failures, st.LastError)
 	}
@@ -310,7 +299,7 @@ func TestAnnouncerCompletedAlwaysSent(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error, 1)
 		go func() { done <- a.Run(ctx) }()
-		waitFor(t, "started and completed", func() bool { return len(l.get()) == 2 })
+		waitfor.Cond(t, 10*time.Second, "started and completed", func() bool { return len(l.get()) == 2 })
 		cancel()
 		<-done
 		want := []string{"started/left=0", "completed/left=0", "stopped/left=0"}

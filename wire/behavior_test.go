@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/bt-go/bt/bitfield"
+	"github.com/bt-go/bt/internal/waitfor"
 )
 
 // unchoked returns a Conn whose raw peer has unchoked it.
@@ -338,7 +339,7 @@ func TestListenerAndDial(t *testing.T) {
 		rec := newRecorder()
 		c.Start(rec)
 		rec.next(t, MsgHaveAll)
-		waitFor(t, "extended handshake", func() bool { return c.PeerExtendedHandshake() != nil })
+		waitfor.Cond(t, 10*time.Second, "extended handshake", func() bool { return c.PeerExtendedHandshake() != nil })
 		if ip := net.IP(c.PeerExtendedHandshake().YourIP); !ip.Equal(net.IPv4(127, 0, 0, 1)) {
 			t.Fatalf("yourip %v", ip)
 		}

@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"errors"
 	"testing"
+	"time"
 
 	"go.uber.org/goleak"
+
+	"github.com/bt-go/bt/internal/waitfor"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -125,7 +128,7 @@ func TestRequestPiece(t *testing.T) {
 	if m.Index != 3 || m.Begin != BlockSize || m.Length != BlockSize {
 		t.Fatalf("piece message %+v", m)
 	}
-	waitFor(t, "stats", func() bool { return b.Uploaded() == BlockSize && a.Downloaded() == BlockSize })
+	waitfor.Cond(t, 10*time.Second, "stats", func() bool { return b.Uploaded() == BlockSize && a.Downloaded() == BlockSize })
 	if e := ra.nextEvent(t, EventDownload); e.Bytes != BlockSize {
 		t.Fatalf("download event %+v", e)
 	}
@@ -134,7 +137,7 @@ func TestRequestPiece(t *testing.T) {
 	}
 	// Protocol bytes are counted apart from payload, the same on both
 	// ends of the stream.
-	waitFor(t, "protocol stats", func() bool {
+	waitfor.Cond(t, 10*time.Second, "protocol stats", func() bool {
 		sa, sb := a.Stats(), b.Stats()
 		return sa.ProtocolUploaded == sb.ProtocolDownloaded && sb.ProtocolUploaded == sa.ProtocolDownloaded
 	})

@@ -132,15 +132,3 @@ func (r *recorder) nextEvent(t testing.TB, typ EventType) Event {
 		}
 	}
 }
-
-// waitFor polls cond until it holds or fails the test after 10 s.
-func waitFor(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(time.Millisecond)
-	}
-}

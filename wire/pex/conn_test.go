@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bt-go/bt/internal/waitfor"
 	"github.com/bt-go/bt/wire"
 	"github.com/bt-go/bt/wire/pex"
 )
@@ -59,21 +60,10 @@ func pair(t *testing.T, ext, other wire.Extension) (server, client *wire.Conn) {
 		<-client.Done()
 		<-server.Done()
 	})
-	waitFor(t, func() bool {
+	waitfor.Cond(t, 10*time.Second, "both sides to learn of the peers", func() bool {
 		return client.PeerExtendedHandshake() != nil && server.PeerExtendedHandshake() != nil
 	})
 	return server, client
-}
-
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not met in 10 s")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }
 
 func TestExchangeOverConnection(t *testing.T) {
