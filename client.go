@@ -57,6 +57,8 @@ type Client struct {
 	// slowDisk, a test seam, makes every hash job wait this long before
 	// hashing and writing, as a slow disk would.
 	slowDisk time.Duration
+	// beforeSync, a test seam, runs before every fsync a resume save makes.
+	beforeSync func()
 
 	// onDHTPort is the function SetDHTPortHandler set (the client's own
 	// DHT node's AddNode, when it runs one): it receives the DHT port peers

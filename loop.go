@@ -96,15 +96,23 @@ func (t *Torrent) openStore() error {
 }
 
 func (t *Torrent) closeStore() {
-	if t.store == nil {
-		return
+	if st := t.detachStore(); st != nil {
+		if err := st.Close(); err != nil && t.err == nil {
+			t.log.Warn("closing storage", "err", err)
+		}
+	}
+}
+
+// detachStore takes the store from the torrent, for its caller to close.
+func (t *Torrent) detachStore() *storage.Store {
+	st := t.store
+	if st == nil {
+		return nil
 	}
 	m := t.meta.Load()
 	t.meta.Store(&metaState{mi: m.mi, info: m.info, layout: m.layout})
-	if err := t.store.Close(); err != nil && t.err == nil {
-		t.log.Warn("closing storage", "err", err)
-	}
 	t.store = nil
+	return st
 }
 
 // applyPriorities maps file priorities to piece priorities: a piece gets
@@ -153,10 +161,7 @@ func (t *Torrent) changeState(s State) error {
 			p.conn.Close()
 		}
 		t.stopSources()
-		t.saveResumeNow()
-		if t.writing == 0 {
-			t.closeStore()
-		}
+		t.stopFiles() // resume.go
 	case Paused, Started:
 		if err := t.openStore(); err != nil {
 			t.fail(err)

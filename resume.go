@@ -21,8 +21,9 @@ import (
 // every byte again. With Config.StateDir set, each torrent keeps a record
 // in the state directory: its verified pieces, the sizes and times of its
 // files, priorities and totals. It is written in the background every
-// Config.ResumeInterval when something changed and on completion, and
-// before the files close (stop, Close).
+// Config.ResumeInterval when something changed, on completion, and before
+// the files close: in the background too when the torrent stops, on the
+// ending loop's goroutine when it closes.
 //
 // The invariant that makes a crash harmless: a piece is recorded only after
 // storage.Store.Sync covered it. A save takes the snapshot of verified
@@ -59,7 +60,10 @@ type resumeState struct {
 	retry     atomic.Bool // the last background save failed: try again
 
 	// Shared by the loop and background saves.
-	mu        sync.Mutex         // serialises writes of the record
+	// mu serialises writes of the record and is held across their Sync,
+	// Stat and Save. The loop never takes it: only saves in the background
+	// and forgetResume (on Torrent.Close's caller) wait for it.
+	mu        sync.Mutex
 	written   uint64             // seq of the last record written; guarded by mu
 	removed   bool               // the torrent was removed: write nothing; guarded by mu
 	lastStats []storage.FileStat // the files at the last save; guarded by mu
@@ -247,33 +251,73 @@ func (t *Torrent) saveResumeNow() {
 }
 
 // saveResume snapshots the state and writes the record: in the background,
-// or with wait on the loop's goroutine (stop and close).
+// or with wait on the loop's goroutine (teardown, once the loop no longer
+// answers anyone).
 func (t *Torrent) saveResume(wait bool) {
+	job := t.newSaveJob()
+	if wait {
+		job.run()
+		return
+	}
+	t.res.busy.Store(true)
+	t.bg.Add(1)
+	go func() {
+		defer t.bg.Done()
+		defer t.res.busy.Store(false)
+		job.run()
+	}()
+}
+
+// newSaveJob snapshots what a record needs from the loop's state.
+func (t *Torrent) newSaveJob() *saveJob {
 	r := &t.res
 	d := t.resumeSnapshot()
 	r.seq++
-	seq := r.seq
 	r.lastHave, r.lastPrio, r.lastState = t.have.Load(), slices.Clone(t.filePrio), t.state
 	r.lastUp, r.lastDown, r.lastSave = t.uploaded.Load(), t.downloaded.Load(), time.Now()
 	r.lastErr = t.err != nil
 	r.retry.Store(false)
-	job := saveJob{t: t, seq: seq, rec: d, store: t.store, prios: slices.Clone(t.filePrio),
+	job := &saveJob{t: t, seq: r.seq, rec: d, store: t.store, prios: slices.Clone(t.filePrio),
 		fullSync: r.fullSync, saveTorrent: !r.torrentSaved}
 	if m := t.meta.Load(); m != nil {
 		job.layout, job.mi = m.layout, m.mi
 		r.torrentSaved = true
 	}
 	r.fullSync = r.fullSync && t.store == nil
-	if wait {
-		job.run()
+	return job
+}
+
+// stopFiles records a stopping torrent and closes its files, both off the
+// loop (the record waits for an fsync, and so does closing the store), so
+// the loop keeps answering while a slow disk catches up. Pieces still on
+// their way to the disk keep the store open: it closes when they are
+// written, or at teardown. The record and the close happen in that order,
+// and teardown waits for both (t.bg).
+func (t *Torrent) stopFiles() {
+	var job *saveJob
+	if t.res.dir != nil && t.res.ready {
+		job = t.newSaveJob()
+	}
+	var st *storage.Store
+	if t.writing == 0 {
+		st = t.detachStore()
+	}
+	if job == nil && st == nil {
 		return
 	}
-	r.busy.Store(true)
+	t.res.busy.Store(true)
 	t.bg.Add(1)
 	go func() {
 		defer t.bg.Done()
-		defer r.busy.Store(false)
-		job.run()
+		defer t.res.busy.Store(false)
+		if job != nil {
+			job.run()
+		}
+		if st != nil {
+			if err := st.Close(); err != nil {
+				t.log.Warn("closing storage", "err", err)
+			}
+		}
 	}()
 }
 
@@ -349,7 +393,12 @@ func (j *saveJob) write() error {
 // storage.Store.Sync serialises concurrent calls itself: one returns only
 // after every fsync it depends on, so a piece recorded on its return is on
 // disk.
-func (t *Torrent) syncStore(st *storage.Store) error { return st.Sync() }
+func (t *Torrent) syncStore(st *storage.Store) error {
+	if f := t.client.beforeSync; f != nil {
+		f()
+	}
+	return st.Sync()
+}
 
 // syncFiles fsyncs every file of the torrent that exists: pieces a check
 // found on disk may have been left in the page cache by a process that

@@ -6,10 +6,12 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/bt-go/bt/internal/peertest"
+	"github.com/bt-go/bt/internal/waitfor"
 	"github.com/bt-go/bt/metainfo"
 	"github.com/bt-go/bt/resume"
 )
@@ -492,14 +494,58 @@ func TestResumeSavedOnCompletion(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 10*time.Second, "the first periodic save", func() bool {
+	waitfor.Cond(t, 10*time.Second, "the first periodic save", func() bool {
 		rec, err := resume.ReadFile(path)
 		return err == nil && !rec.SavedAt.Equal(first.SavedAt)
 	})
 	tor.AddPeers(loopback(seeder.Port()))
 	waitComplete(t, tor, 30*time.Second)
-	waitFor(t, 10*time.Second, "the record of the completed download", func() bool {
+	waitfor.Cond(t, 10*time.Second, "the record of the completed download", func() bool {
 		rec, err := resume.ReadFile(path)
 		return err == nil && rec.Have.Count() == mi.Info.NumPieces() && !rec.CompletedAt.IsZero()
+	})
+}
+
+// TestStopSavesOffTheLoop: the record a stop writes waits for an fsync, and
+// the fsync waits here until the test lets it go; meanwhile the torrent's
+// loop answers (Stop returns, Peers) and the record is written once it may be.
+func TestStopSavesOffTheLoop(t *testing.T) {
+	f := newResumeFixture(t)
+	release := make(chan struct{})
+	var once sync.Once
+	defer once.Do(func() { close(release) })
+	entered := make(chan struct{}, 1)
+	var armed atomic.Bool
+	c := newTestClient(t, Config{NoListen: true, StateDir: f.state, NoRestore: true})
+	c.beforeSync = func() {
+		if !armed.Load() {
+			return
+		}
+		select {
+		case entered <- struct{}{}:
+		default:
+		}
+		<-release
+	}
+	tor, err := c.AddTorrent(f.mi, &TorrentOptions{Dir: f.dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitSeeding(t, tor, 10*time.Second)
+	armed.Store(true)
+	answered := make(chan State, 1)
+	go func() {
+		tor.Stop()  // returns once the loop has stopped the torrent
+		tor.Peers() // asks the loop
+		answered <- tor.State()
+	}()
+	waitfor.Recv(t, entered, 10*time.Second, "the stop's fsync")
+	if s := waitfor.Recv(t, answered, 10*time.Second, "the loop to answer while the stop's fsync waits"); s != Stopped {
+		t.Errorf("state %v, want stopped", s)
+	}
+	once.Do(func() { close(release) })
+	waitfor.Cond(t, 10*time.Second, "the stopped record", func() bool {
+		rec, err := resume.ReadFile(filepath.Join(f.state, f.mi.InfoHash.String()+".resume"))
+		return err == nil && rec.State == "stopped"
 	})
 }

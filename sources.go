@@ -3,6 +3,7 @@ package bt
 import (
 	"context"
 	"net/netip"
+	"sync"
 	"time"
 
 	"github.com/bt-go/bt/metainfo"
@@ -64,8 +65,9 @@ const (
 // starts (AnnounceStarted), then whenever the previous answer's interval
 // has passed (AnnounceNone), once on completion (AnnounceCompleted), and
 // when it stops (AnnounceStopped, with a short deadline and the answer
-// ignored). Calls for one torrent never overlap. Announce runs on a
-// goroutine of its own and must honour ctx.
+// ignored). Calls to one source never overlap: a stop cancels the call in
+// flight and the stopped announce waits for it to return. Announce runs on
+// a goroutine of its own and must honour ctx.
 type PeerSource interface {
 	Announce(ctx context.Context, req AnnounceRequest) (AnnounceResponse, error)
 }
@@ -81,10 +83,33 @@ func (f PeerSourceFunc) Announce(ctx context.Context, req AnnounceRequest) (Anno
 type sourceState struct {
 	src      PeerSource
 	next     time.Time
-	running  bool
+	running  bool // a regular announce is in flight
 	started  bool // AnnounceStarted succeeded; a stopped is owed
 	pending  AnnounceEvent
 	failures int
+	gen      int                // bumped by stopSources: older answers are ignored
+	cancel   context.CancelFunc // ends the announce in flight
+	idle     chan struct{}      // closed when the last call launched has returned
+}
+
+// launch calls s's Announce in the background once the call launched
+// before it has returned, so calls for one source never overlap; then
+// receives the answer on the calling goroutine. wg counts the call.
+func (s *sourceState) launch(ctx context.Context, wg *sync.WaitGroup, req AnnounceRequest, then func(AnnounceResponse, error)) {
+	prev, done := s.idle, make(chan struct{})
+	s.idle = done
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer close(done)
+		if prev != nil {
+			<-prev // cancelled by stopSources, or bounded by its own deadline
+		}
+		resp, err := s.src.Announce(ctx, req)
+		if then != nil {
+			then(resp, err)
+		}
+	}()
 }
 
 // knownPeer is an address we may dial.
@@ -143,18 +168,20 @@ func (t *Torrent) sourcesTick(now time.Time) {
 		s.running = true
 		s.pending = AnnounceNone
 		req := t.announceRequest(ev)
-		t.bg.Add(1)
-		go func() {
-			defer t.bg.Done()
-			ctx, cancel := context.WithTimeout(t.ctx, time.Minute)
-			resp, err := s.src.Announce(ctx, req)
+		ctx, cancel := context.WithTimeout(t.ctx, time.Minute)
+		s.cancel = cancel
+		gen := s.gen
+		s.launch(ctx, &t.bg, req, func(resp AnnounceResponse, err error) {
 			cancel()
-			t.post(func() { t.announced(s, req.Event, resp, err) })
-		}()
+			t.post(func() { t.announced(s, gen, req.Event, resp, err) })
+		})
 	}
 }
 
-func (t *Torrent) announced(s *sourceState, ev AnnounceEvent, resp AnnounceResponse, err error) {
+func (t *Torrent) announced(s *sourceState, gen int, ev AnnounceEvent, resp AnnounceResponse, err error) {
+	if gen != s.gen {
+		return // the torrent stopped meanwhile: stopSources took over
+	}
 	s.running = false
 	now := time.Now()
 	if err != nil {
@@ -196,23 +223,25 @@ func (t *Torrent) announceAll(ev AnnounceEvent) {
 	t.sourcesTick(time.Now())
 }
 
-// stopSources sends AnnounceStopped to the sources that were told we
-// started, in the background with a short deadline.
+// stopSources cancels the announces in flight and sends AnnounceStopped,
+// with a short deadline, to every source that was told we started or was
+// being told so; each stopped call waits for the call it cancels to
+// return. Answers to the cancelled calls are ignored.
 func (t *Torrent) stopSources() {
 	t.stopDiscovery()
 	for _, s := range t.sources {
-		if !s.started {
+		owed := s.started || s.running
+		if s.cancel != nil {
+			s.cancel()
+			s.cancel = nil
+		}
+		s.gen++
+		s.started, s.running, s.pending = false, false, AnnounceNone
+		if !owed {
 			continue
 		}
-		s.started = false
-		req := t.announceRequest(AnnounceStopped)
-		t.srcWG.Add(1)
-		go func() {
-			defer t.srcWG.Done()
-			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-			defer cancel()
-			s.src.Announce(ctx, req)
-		}()
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		s.launch(ctx, &t.srcWG, t.announceRequest(AnnounceStopped), func(AnnounceResponse, error) { cancel() })
 	}
 }
 
