@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/bt-go/bt/internal/waitfor"
 )
 
 // syncBuffer is a log destination safe for the announcer's goroutines.
@@ -60,7 +62,7 @@ func TestAnnouncerStopsAtGone(t *testing.T) {
 		RetryInterval: time.Millisecond, MinInterval: time.Millisecond, MaxInterval: 10 * time.Millisecond,
 		Logger: log,
 	})
-	waitFor(t, "five rounds at the working tracker", func() bool { mu.Lock(); defer mu.Unlock(); return good >= 5 })
+	waitfor.Cond(t, 10*time.Second, "five rounds at the working tracker", func() bool { mu.Lock(); defer mu.Unlock(); return good >= 5 })
 	r.stop()
 	mu.Lock()
 	defer mu.Unlock()
