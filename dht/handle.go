@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/bt-go/bt/dht/internal/krpc"
+
+	"github.com/bt-go/bt/internal/compact"
 )
 
 // handleQuery answers a query. The answer goes only to the query's source
@@ -94,9 +96,9 @@ func (s *Server) answerLookupLocked(m *krpc.Msg, target ID, from netip.AddrPort,
 		// compact size plus a length prefix ("6:" or "18:"), and the list
 		// itself costs "6:valuesl" + "e".
 		v6 := from.Addr().Is6()
-		each := krpc.PeerLen4 + 2
+		each := compact.IPv4Len + 2
 		if v6 {
-			each = krpc.PeerLen6 + 3
+			each = compact.IPv6Len + 3
 		}
 		if n := (room - 10) / each; n > 0 {
 			r.Values = s.store.get(target, n, v6)

@@ -9,7 +9,8 @@ import (
 	"time"
 
 	"github.com/bt-go/bt/bencode"
-	"github.com/bt-go/bt/tracker/internal/trackerwire"
+
+	"github.com/bt-go/bt/internal/compact"
 )
 
 // maxRawInterval bounds the intervals a reply may carry before they become
@@ -75,7 +76,7 @@ func parseAnnounceResponse(body []byte) (*AnnounceResponse, error) {
 	switch p := d["peers"].(type) {
 	case nil:
 	case string:
-		peers, err := trackerwire.ParseCompact([]byte(p), trackerwire.CompactIPv4Len)
+		peers, err := compact.ParseList([]byte(p), compact.IPv4Len)
 		if err != nil {
 			return nil, fmt.Errorf("peers: %w", err)
 		}
@@ -88,7 +89,7 @@ func parseAnnounceResponse(body []byte) (*AnnounceResponse, error) {
 	switch p := d["peers6"].(type) {
 	case nil:
 	case string:
-		peers, err := trackerwire.ParseCompact([]byte(p), trackerwire.CompactIPv6Len)
+		peers, err := compact.ParseList([]byte(p), compact.IPv6Len)
 		if err != nil {
 			return nil, fmt.Errorf("peers6: %w", err)
 		}

@@ -10,7 +10,8 @@ import (
 	"time"
 
 	"github.com/bt-go/bt/bencode"
-	"github.com/bt-go/bt/tracker/internal/trackerwire"
+
+	"github.com/bt-go/bt/internal/compact"
 )
 
 // maxHTTPScrape bounds the info hashes of one HTTP scrape.
@@ -80,9 +81,9 @@ func (s *Server) httpAnnounce(w http.ResponseWriter, q url.Values, ip netip.Addr
 		var v4, v6 []byte
 		for _, p := range res.peers {
 			if p.Addr().Is4() {
-				v4 = trackerwire.AppendCompact(v4, p)
+				v4 = compact.Append(v4, p)
 			} else {
-				v6 = trackerwire.AppendCompact(v6, p)
+				v6 = compact.Append(v6, p)
 			}
 		}
 		reply["peers"] = v4

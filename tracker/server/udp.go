@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/bt-go/bt/tracker/internal/trackerwire"
+
+	"github.com/bt-go/bt/internal/compact"
 )
 
 // connIDEpoch is the period of the connection id clock: an id is accepted
@@ -122,9 +124,9 @@ func (s *Server) udpAnnounce(r *trackerwire.AnnounceRequest, src netip.AddrPort,
 	if r.Left < 0 {
 		return fail("left must be a count of bytes")
 	}
-	family, stride := 4, trackerwire.CompactIPv4Len
+	family, stride := 4, compact.IPv4Len
 	if src.Addr().Is6() {
-		family, stride = 6, trackerwire.CompactIPv6Len
+		family, stride = 6, compact.IPv6Len
 	}
 	numWant := s.cfg.DefaultNumWant
 	if r.NumWant >= 0 {

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"testing"
 	"time"
+
+	"github.com/bt-go/bt/internal/compact"
 )
 
 // FuzzParseMessage checks that any payload parses without panicking, within
@@ -27,7 +29,7 @@ func FuzzParseMessage(f *testing.F) {
 			t.Fatalf("%d added, %d dropped", len(m.Added), len(m.Dropped))
 		}
 		for _, p := range m.Added {
-			if !validPeer(p.Addr) || p.Addr.Addr().Is4In6() {
+			if !compact.Dialable(p.Addr) || p.Addr.Addr().Is4In6() {
 				t.Fatalf("unusable address %v", p.Addr)
 			}
 		}

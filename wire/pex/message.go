@@ -1,7 +1,6 @@
 package pex
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -9,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/bt-go/bt/bencode"
+
+	"github.com/bt-go/bt/internal/compact"
 )
 
 // Flags describe a peer in an added list (BEP 11, one byte per peer in
@@ -88,10 +89,7 @@ const (
 // as libtorrent does.
 var ErrInvalidMessage = errors.New("pex: invalid message")
 
-const (
-	compact4 = 6  // 4-byte IPv4 address + 2-byte port
-	compact6 = 18 // 16-byte IPv6 address + 2-byte port
-)
+const ()
 
 // ParseMessage decodes a ut_pex payload. Only a payload that is not a
 // bencoded dictionary (or is larger than MaxPayload) is an error, wrapping
@@ -126,10 +124,10 @@ func ParseMessage(payload []byte) (*Message, error) {
 		return b
 	}
 	m := new(Message)
-	m.Added = appendAdded(m.Added, str("added"), str("added.f"), compact4)
-	m.Added = appendAdded(m.Added, str("added6"), str("added6.f"), compact6)
-	m.Dropped = appendDropped(m.Dropped, str("dropped"), compact4)
-	m.Dropped = appendDropped(m.Dropped, str("dropped6"), compact6)
+	m.Added = appendAdded(m.Added, str("added"), str("added.f"), compact.IPv4Len)
+	m.Added = appendAdded(m.Added, str("added6"), str("added6.f"), compact.IPv6Len)
+	m.Dropped = appendDropped(m.Dropped, str("dropped"), compact.IPv4Len)
+	m.Dropped = appendDropped(m.Dropped, str("dropped6"), compact.IPv6Len)
 	return m, nil
 }
 
@@ -160,26 +158,9 @@ func appendDropped(dst []netip.AddrPort, list []byte, size int) []netip.AddrPort
 // decodeAddr reads one compact entry (6 or 18 bytes) and says whether it is a
 // usable peer address.
 func decodeAddr(b []byte) (netip.AddrPort, bool) {
-	n := len(b) - 2
-	ip, ok := netip.AddrFromSlice(b[:n])
-	if !ok {
-		return netip.AddrPort{}, false
-	}
-	port := binary.BigEndian.Uint16(b[n:])
-	ap := netip.AddrPortFrom(ip.Unmap(), port)
-	return ap, validPeer(ap)
-}
-
-// validPeer says whether addr can be a peer's listening address.
-func validPeer(addr netip.AddrPort) bool {
-	ip := addr.Addr()
-	switch {
-	case addr.Port() == 0, !ip.IsValid(), ip.IsUnspecified(), ip.IsMulticast():
-		return false
-	case ip == netip.AddrFrom4([4]byte{255, 255, 255, 255}):
-		return false
-	}
-	return true
+	ap, ok := compact.Parse(b)
+	ap = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+	return ap, ok && compact.Dialable(ap)
 }
 
 // wireMessage is the bencoded form. Keys are written in sorted order by the
@@ -201,25 +182,25 @@ type wireMessage struct {
 func (m *Message) Marshal() ([]byte, error) {
 	var w wireMessage
 	for _, p := range m.Added {
-		if !validPeer(p.Addr) {
+		if !compact.Dialable(p.Addr) {
 			continue
 		}
 		if ip := p.Addr.Addr().Unmap(); ip.Is4() {
-			w.Added = appendCompact(w.Added, netip.AddrPortFrom(ip, p.Addr.Port()))
+			w.Added = compact.Append(w.Added, netip.AddrPortFrom(ip, p.Addr.Port()))
 			w.AddedF = append(w.AddedF, byte(p.Flags))
 		} else {
-			w.Added6 = appendCompact(w.Added6, p.Addr)
+			w.Added6 = compact.Append(w.Added6, p.Addr)
 			w.Added6F = append(w.Added6F, byte(p.Flags))
 		}
 	}
 	for _, a := range m.Dropped {
-		if !validPeer(a) {
+		if !compact.Dialable(a) {
 			continue
 		}
 		if ip := a.Addr().Unmap(); ip.Is4() {
-			w.Dropped = appendCompact(w.Dropped, netip.AddrPortFrom(ip, a.Port()))
+			w.Dropped = compact.Append(w.Dropped, netip.AddrPortFrom(ip, a.Port()))
 		} else {
-			w.Dropped6 = appendCompact(w.Dropped6, a)
+			w.Dropped6 = compact.Append(w.Dropped6, a)
 		}
 	}
 	b, err := bencode.Marshal(w)
@@ -227,11 +208,6 @@ func (m *Message) Marshal() ([]byte, error) {
 		return nil, fmt.Errorf("pex: encoding message: %w", err)
 	}
 	return b, nil
-}
-
-func appendCompact(dst []byte, a netip.AddrPort) []byte {
-	dst = append(dst, a.Addr().AsSlice()...)
-	return binary.BigEndian.AppendUint16(dst, a.Port())
 }
 
 // sortAddrs orders addresses for deterministic messages.

@@ -6,6 +6,8 @@ import (
 	"net/netip"
 	"sync"
 	"time"
+
+	"github.com/bt-go/bt/internal/compact"
 )
 
 // Name is the extension's name in the "m" dictionary of the extended
@@ -160,7 +162,7 @@ func (e *Extension) AddPeer(addr netip.AddrPort) { e.AddPeerFlags(addr, 0) }
 // AddPeerFlags is AddPeer with the peer's flags (FlagSeed, FlagReachable...).
 func (e *Extension) AddPeerFlags(addr netip.AddrPort, flags Flags) {
 	addr = normalize(addr)
-	if !validPeer(addr) {
+	if !compact.Dialable(addr) {
 		return
 	}
 	e.mu.Lock()

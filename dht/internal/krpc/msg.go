@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"net/netip"
 	"strconv"
+
+	"github.com/bt-go/bt/internal/compact"
 )
 
 // Message types (the "y" key).
@@ -128,7 +130,7 @@ func Parse(b []byte) (*Msg, error) {
 			if err != nil {
 				return 0, err
 			}
-			m.IP, _ = ParsePeer(s) // a malformed ip is ignored
+			m.IP, _ = compact.Parse(s) // a malformed ip is ignored
 			return next, nil
 		case "ro":
 			if i < len(b) && b[i] == 'i' {
@@ -275,7 +277,7 @@ func parseReturn(b []byte, i int, r *Return) (int, error) {
 				if err != nil {
 					return 0, err
 				}
-				p, ok := ParsePeer(s)
+				p, ok := compact.Parse(s)
 				if !ok {
 					return 0, syntaxErr(i, "peer value of %d bytes", len(s))
 				}
@@ -383,7 +385,7 @@ func AppendResponse(dst []byte, tid []byte, r *Return, ip netip.AddrPort) []byte
 			} else {
 				dst = append(dst, "18:"...)
 			}
-			dst = AppendPeer(dst, v)
+			dst = compact.Append(dst, v)
 		}
 		dst = append(dst, 'e')
 	}
@@ -419,5 +421,5 @@ func appendIP(dst []byte, ip netip.AddrPort) []byte {
 	} else {
 		dst = append(dst, "2:ip18:"...)
 	}
-	return AppendPeer(dst, ip)
+	return compact.Append(dst, ip)
 }

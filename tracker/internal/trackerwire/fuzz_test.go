@@ -3,6 +3,8 @@ package trackerwire
 import (
 	"bytes"
 	"testing"
+
+	"github.com/bt-go/bt/internal/compact"
 )
 
 // FuzzParseUDPPacket parses arbitrary datagrams as a client (both address
@@ -45,9 +47,9 @@ func FuzzParseUDPPacket(f *testing.F) {
 					t.Fatalf("error response %x re-encodes as %x", pkt, out)
 				}
 			case *AnnounceResponse:
-				stride := CompactIPv4Len
+				stride := compact.IPv4Len
 				if v6 {
-					stride = CompactIPv6Len
+					stride = compact.IPv6Len
 				}
 				if len(r.Peers) > (len(pkt)-AnnounceResponseMin)/stride {
 					t.Fatalf("%d peers from %d bytes", len(r.Peers), len(pkt))

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+
+	"github.com/bt-go/bt/internal/compact"
 )
 
 // ProtocolID is the magic constant that opens a BEP 15 connect request.
@@ -185,7 +187,7 @@ func (r *AnnounceResponse) AppendBinary(b []byte) []byte {
 	b = binary.BigEndian.AppendUint32(b, r.Leechers)
 	b = binary.BigEndian.AppendUint32(b, r.Seeders)
 	for _, p := range r.Peers {
-		b = AppendCompact(b, p)
+		b = compact.Append(b, p)
 	}
 	return b
 }
@@ -315,11 +317,11 @@ func ParseResponse(b []byte, ipv6 bool) (any, error) {
 			Leechers:      binary.BigEndian.Uint32(b[12:]),
 			Seeders:       binary.BigEndian.Uint32(b[16:]),
 		}
-		stride := CompactIPv4Len
+		stride := compact.IPv4Len
 		if ipv6 {
-			stride = CompactIPv6Len
+			stride = compact.IPv6Len
 		}
-		peers, err := ParseCompact(b[AnnounceResponseMin:], stride)
+		peers, err := compact.ParseList(b[AnnounceResponseMin:], stride)
 		if err != nil {
 			return nil, fmt.Errorf("trackerwire: announce response: %w", err)
 		}
