@@ -15,6 +15,7 @@ import (
 	"github.com/bt-go/bt/internal/picker"
 	"github.com/bt-go/bt/metainfo"
 	"github.com/bt-go/bt/resume"
+	"github.com/bt-go/bt/storage"
 	"github.com/bt-go/bt/wire"
 	"github.com/bt-go/bt/wire/metadata"
 )
@@ -38,6 +39,7 @@ type Client struct {
 	ln     *wire.Listener
 	port   int
 	hashes *hashPool
+	files  *storage.FilePool // open files of all torrents (Config.MaxOpenFiles)
 	conns  atomic.Int32
 	state  *resume.Dir     // Config.StateDir (session.go)
 	lim    clientLimits    // rate limits (limits.go)
@@ -81,12 +83,14 @@ func NewClient(cfg Config) (*Client, error) {
 		peerID:   newPeerID(),
 		torrents: make(map[metainfo.Hash]*Torrent),
 		self:     make(map[netip.AddrPort]bool),
+		files:    storage.NewFilePool(cfg.MaxOpenFiles),
 	}
 	if !cfg.NoListen {
 		nl := cfg.Listener
 		if nl == nil {
 			nl, err = net.Listen("tcp", cfg.ListenAddr)
 			if err != nil {
+				c.files.Close()
 				if errors.Is(err, syscall.EADDRINUSE) {
 					return nil, fmt.Errorf("%w: %s", ErrPortInUse, cfg.ListenAddr)
 				}
@@ -97,6 +101,7 @@ func NewClient(cfg Config) (*Client, error) {
 		lc := wire.ListenConfig{
 			Torrent:          c.incomingConfig,
 			Connected:        c.incoming,
+			Error:            c.listenError,
 			HandshakeTimeout: cfg.HandshakeTimeout,
 		}
 		if cfg.Encryption != EncryptionDisabled {
@@ -109,6 +114,7 @@ func NewClient(cfg Config) (*Client, error) {
 		if c.ln != nil {
 			c.ln.Close()
 		}
+		c.files.Close()
 		return nil, err
 	}
 	c.hashes = newHashPool(cfg.HashWorkers)
@@ -134,6 +140,15 @@ func (c *Client) SetDHTPortHandler(f func(addr netip.AddrPort)) { c.onDHTPort.St
 func (c *Client) dhtPort(peer netip.AddrPort, port uint16) {
 	if f := c.onDHTPort.Load(); f != nil && *f != nil && port != 0 {
 		(*f)(netip.AddrPortFrom(peer.Addr(), port))
+	}
+}
+
+// listenError hears the listener's errors: when accepting fails for want
+// of a file descriptor, idle files are closed so the listener can go on
+// answering (it retries with a back-off).
+func (c *Client) listenError(err error) {
+	if storage.TooManyFiles(err) {
+		storage.RelieveAll()
 	}
 }
 
@@ -327,6 +342,7 @@ func (c *Client) Close() error {
 	wg.Wait()
 	c.closeDiscovery()
 	c.hashes.close()
+	c.files.Close()
 	c.mu.Lock()
 	stop := c.stopCtx
 	c.mu.Unlock()

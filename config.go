@@ -6,6 +6,8 @@ import (
 	"net"
 	"net/netip"
 	"time"
+
+	"github.com/bt-go/bt/storage"
 )
 
 // Config configures a Client. The zero value is usable: every field left
@@ -61,6 +63,14 @@ type Config struct {
 	// DiskQueueBytes bounds verified piece data waiting to be written; when
 	// it is full the client stops reading from peers. Default 128 MiB.
 	DiskQueueBytes int64
+	// MaxOpenFiles bounds the file handles open for all torrents together
+	// (their files and download directories): the least recently used idle
+	// one is closed to open another, so the number of torrents and files
+	// does not depend on the process's descriptor limit. Default 64 (as
+	// anacrolix keeps about 16 and libtorrent 40): enough for the files
+	// being read and written at once, and far below the common limit of
+	// 1,024, which peers' sockets need.
+	MaxOpenFiles int
 	// HashWorkers is the number of goroutines hashing and writing pieces
 	// for all torrents. Default 4.
 	HashWorkers int
@@ -157,6 +167,7 @@ func (c Config) withDefaults() Config {
 		c.DiskQueueBytes = 128 << 20
 	}
 	set(&c.HashWorkers, 4)
+	set(&c.MaxOpenFiles, storage.DefaultMaxOpenFiles)
 	setD(&c.DialTimeout, 10*time.Second)
 	setD(&c.HandshakeTimeout, 20*time.Second)
 	setD(&c.IdleTimeout, 3*time.Minute)

@@ -86,7 +86,7 @@ func (t *Torrent) openStore() error {
 		return nil
 	}
 	st, err := storage.Open(t.dir, m.layout, func(i int) [20]byte { return m.info.PieceHash(i) },
-		storage.Options{InfoHash: t.infoHash, FilePriorities: t.filePrio, Logger: t.log})
+		storage.Options{InfoHash: t.infoHash, FilePriorities: t.filePrio, Logger: t.log, Files: t.client.files})
 	if err != nil {
 		return fmt.Errorf("bt: opening storage in %s: %w", t.dir, err)
 	}

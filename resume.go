@@ -131,7 +131,10 @@ func (c *Client) attachResume(t *Torrent, rec *resume.Data) {
 			d.Files = resume.Files(m.layout, prios, nil)
 		}
 		if err := r.dir.Save(d); err != nil {
+			// Not lost: the first save once the torrent is ready tries
+			// again.
 			t.log.Warn("recording the torrent", "err", err)
+			r.retry.Store(true)
 		}
 	}
 }

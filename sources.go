@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/bt-go/bt/metainfo"
+	"github.com/bt-go/bt/storage"
 	"github.com/bt-go/bt/wire"
 )
 
@@ -303,6 +304,9 @@ func (t *Torrent) dial(a netip.AddrPort, k *knownPeer) {
 	ok := t.post(func() {
 		delete(t.dialing, a)
 		if err != nil {
+			if storage.TooManyFiles(err) {
+				storage.RelieveAll() // and try again soon
+			}
 			k.fails++
 			if k.fails >= maxDialFails {
 				delete(t.known, a)

@@ -58,6 +58,15 @@
 // MaxOpenFiles, default 64); no lock is held across I/O except per file:
 // moving a skipped file's data out of the part file holds that file's lock.
 //
+// # Many torrents
+//
+// Stores may share one FilePool (Options.Files): a client with thousands of
+// torrents keeps at most the pool's bound of files open in all, the
+// download directories included, closing the least recently used idle
+// handle to open another. An open that meets the process's descriptor
+// limit (EMFILE) closes an idle handle or waits for one, and tries again,
+// rather than failing the torrent.
+//
 // # Skipped files and the part file
 //
 // A file with priority 0 (SetFilePriority) that is not on disk is in part

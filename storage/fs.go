@@ -57,3 +57,52 @@ func (r *rootFS) MkdirAll(name string, perm fs.FileMode) error {
 func (r *rootFS) Stat(name string) (fs.FileInfo, error) { return r.root.Stat(filepath.FromSlash(name)) }
 func (r *rootFS) Remove(name string) error              { return r.root.Remove(filepath.FromSlash(name)) }
 func (r *rootFS) Close() error                          { return r.root.Close() }
+
+// pooledRoot is a rootFS whose os.Root lives in the Store's FilePool: it is
+// opened when a file operation needs it and closed when it has been idle
+// longest, so an idle Store holds no file descriptor.
+type pooledRoot struct {
+	dir  string
+	pool *pool
+	slot int
+}
+
+func (r *pooledRoot) with(op func(*os.Root) error) error {
+	h, err := r.pool.acquireRoot(r.slot, r.dir)
+	if err != nil {
+		return err
+	}
+	defer r.pool.release(h)
+	return r.pool.fp.retry(func() error { return op(h.root) }, r.pool.isShut)
+}
+
+func (r *pooledRoot) OpenFile(name string, flag int, perm fs.FileMode) (file, error) {
+	var f *os.File
+	err := r.with(func(root *os.Root) (err error) {
+		f, err = root.OpenFile(filepath.FromSlash(name), flag, perm)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+func (r *pooledRoot) MkdirAll(name string, perm fs.FileMode) error {
+	return r.with(func(root *os.Root) error { return root.MkdirAll(filepath.FromSlash(name), perm) })
+}
+
+func (r *pooledRoot) Stat(name string) (fi fs.FileInfo, err error) {
+	err = r.with(func(root *os.Root) (err error) {
+		fi, err = root.Stat(filepath.FromSlash(name))
+		return err
+	})
+	return fi, err
+}
+
+func (r *pooledRoot) Remove(name string) error {
+	return r.with(func(root *os.Root) error { return root.Remove(filepath.FromSlash(name)) })
+}
+
+// Close does nothing: the Store's pool closes the directory with its files.
+func (r *pooledRoot) Close() error { return nil }

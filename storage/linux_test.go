@@ -75,3 +75,49 @@ func TestTmpfsFull(t *testing.T) {
 	checkAll(t, s, l, data)
 	must(t, s.Close())
 }
+
+// TestFDLimit runs Stores under a file descriptor limit lower than their
+// pool's bound (in a child process, whose RLIMIT_NOFILE it lowers): opens
+// that meet EMFILE close an idle handle and try again, so every piece is
+// written and verified and nothing fails.
+func TestFDLimit(t *testing.T) {
+	if os.Getenv("BT_STORAGE_FD_CHILD") == "" {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestFDLimit$", "-test.v")
+		cmd.Env = append(os.Environ(), "BT_STORAGE_FD_CHILD=1")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("child: %v\n%s", err, out)
+		}
+		return
+	}
+	// The runtime's poller takes descriptors of its own when first used: a
+	// real client has used it long before it runs short.
+	r, w, err := os.Pipe()
+	must(t, err)
+	r.Close()
+	w.Close()
+	lim := syscall.Rlimit{Cur: 48, Max: 48}
+	must(t, syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim))
+	fp := NewFilePool(10000) // no help from the bound: EMFILE must be met
+	l := makeLayout(64, fspec{path: "d/a", length: 100}, fspec{path: "d/b", length: 100}, fspec{path: "d/c", length: 100})
+	var stores []*Store
+	var datas [][]byte
+	for k := range 40 {
+		data, hashes := torrentData(t, l, uint64(200+k))
+		stores = append(stores, mustOpen(t, t.TempDir(), l, hashes, Options{Files: fp}))
+		datas = append(datas, data)
+	}
+	for k, s := range stores {
+		for i := range l.NumPieces {
+			must(t, s.WritePiece(i, piece(l, datas[k], i)))
+		}
+	}
+	for _, s := range stores {
+		must(t, s.Sync())
+		verify(t, s, []int{0, 1, 2, 3, 4}, true)
+	}
+	if fp.FDWaits() == 0 {
+		t.Fatalf("never met the descriptor limit (%d handles open)", fp.Len())
+	}
+	t.Logf("%d opens met EMFILE; %d handles open", fp.FDWaits(), fp.Len())
+}

@@ -17,8 +17,8 @@ func TestPoolLRU(t *testing.T) {
 	data, hashes := torrentData(t, l, 16)
 	s := mustOpen(t, t.TempDir(), l, hashes, Options{MaxOpenFiles: 2})
 	cachedSet := func() (set []int) {
-		s.pool.mu.Lock()
-		defer s.pool.mu.Unlock()
+		s.pool.fp.mu.Lock()
+		defer s.pool.fp.mu.Unlock()
 		for i := range files {
 			if s.pool.slots[i].h != nil {
 				set = append(set, i)

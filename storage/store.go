@@ -19,9 +19,15 @@ import (
 // Options configures a Store. The zero value is usable.
 type Options struct {
 	// MaxOpenFiles bounds the open file handles the Store keeps
-	// (DefaultMaxOpenFiles when zero). The bound is soft: a handle in use is
-	// never closed, so more may be open briefly under heavy concurrency.
+	// (DefaultMaxOpenFiles when zero) when it has a pool of its own. The
+	// bound is soft: a handle in use is never closed, so more may be open
+	// briefly under heavy concurrency.
 	MaxOpenFiles int
+
+	// Files, if set, is a pool of open files the Store shares with others
+	// (a client's torrents): MaxOpenFiles is then ignored, and the download
+	// directory itself is opened through the pool when needed.
+	Files *FilePool
 
 	// InfoHash names the part file, ".<hex info hash>.parts". When zero, the
 	// first piece hash is used instead.
@@ -98,16 +104,26 @@ func Open(dir string, layout *metainfo.Layout, pieceHashes func(i int) [20]byte,
 	if pieceHashes == nil {
 		return nil, errors.New("storage: nil piece hashes")
 	}
+	fp := opts.Files
+	if fp == nil {
+		fp = NewFilePool(opts.MaxOpenFiles)
+	}
+	// Slots: one per file, the part file, the directory.
+	pl := newPool(fp, len(layout.Files)+2)
 	fsys := opts.fsys
 	if fsys == nil {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
+		if err := fp.retry(func() error { return os.MkdirAll(dir, 0o755) }, func() bool { return false }); err != nil {
 			return nil, &Error{Op: "mkdir", Path: dir, Err: err}
 		}
-		r, err := openRootFS(dir)
-		if err != nil {
-			return nil, &Error{Op: "open", Path: dir, Err: err}
+		if opts.Files != nil {
+			fsys = &pooledRoot{dir: dir, pool: pl, slot: len(layout.Files) + 1}
+		} else {
+			r, err := openRootFS(dir)
+			if err != nil {
+				return nil, &Error{Op: "open", Path: dir, Err: err}
+			}
+			fsys = r
 		}
-		fsys = r
 	}
 	s := &Store{
 		fsys:        fsys,
@@ -142,7 +158,7 @@ func Open(dir string, layout *metainfo.Layout, pieceHashes func(i int) [20]byte,
 		return nil, err
 	}
 	s.partSlot = len(s.files)
-	s.pool = newPool(fsys, len(s.files)+1, opts.MaxOpenFiles)
+	s.pool = pl
 	s.dirty = make([]atomic.Bool, len(s.files)+1)
 	if err := s.initPriorities(opts.FilePriorities); err != nil {
 		s.Close()
