@@ -40,7 +40,7 @@ func (t *Torrent) addConn(c *wire.Conn, incoming bool) {
 	case t.isBanned(addr, pid):
 		reject("banned")
 		return
-	case len(t.peers) >= t.maxConns():
+	case len(t.peers) >= t.maxConns() && !t.displace(time.Now()):
 		reject("too many connections")
 		return
 	}
@@ -70,7 +70,7 @@ func (t *Torrent) addConn(c *wire.Conn, incoming bool) {
 		}
 		replaced = q
 	}
-	if !t.client.acquireConn() {
+	if !t.client.acquireConn() && (!t.displace(time.Now()) || !t.client.acquireConn()) {
 		reject("too many connections in the client")
 		return // keeping the connection it would have replaced
 	}

@@ -88,9 +88,16 @@ type ListenConfig struct {
 	// HandshakeTimeout bounds an incoming handshake (default
 	// DefaultHandshakeTimeout).
 	HandshakeTimeout time.Duration
-	// MaxHandshakes bounds handshakes in progress; connections past it are
-	// closed at once (default 64).
+	// MaxHandshakes bounds handshakes in progress (default 64). At the
+	// bound the listener stops accepting, so a burst of honest peers waits
+	// in the kernel's backlog rather than being hung up on; a handshake
+	// older than HandshakeStale is then given up to make room, so slow or
+	// silent peers cannot hold the listener for long.
 	MaxHandshakes int
+	// HandshakeStale is the age after which a handshake in progress is
+	// aborted when another peer waits for its slot (default a quarter of
+	// HandshakeTimeout; an honest peer's takes a few round trips).
+	HandshakeStale time.Duration
 }
 
 // Listener accepts incoming peer connections (Peerface's listen).
@@ -99,7 +106,8 @@ type Listener struct {
 	lc      ListenConfig
 	wg      sync.WaitGroup
 	mu      sync.Mutex
-	hs      map[net.Conn]struct{} // handshakes in progress
+	hs      map[net.Conn]time.Time // handshakes in progress, and when they began
+	freed   chan struct{}          // closed (and replaced) when a handshake ends
 	err     error
 	closing bool
 	stopped chan struct{}
@@ -125,7 +133,10 @@ func NewListener(ln net.Listener, lc ListenConfig) *Listener {
 	if lc.MaxHandshakes <= 0 {
 		lc.MaxHandshakes = 64
 	}
-	l := &Listener{ln: ln, lc: lc, hs: make(map[net.Conn]struct{}), stopped: make(chan struct{})}
+	if lc.HandshakeStale <= 0 {
+		lc.HandshakeStale = lc.HandshakeTimeout / 4
+	}
+	l := &Listener{ln: ln, lc: lc, hs: make(map[net.Conn]time.Time), freed: make(chan struct{}), stopped: make(chan struct{})}
 	l.wg.Add(1)
 	go l.acceptLoop()
 	return l
@@ -147,6 +158,8 @@ func (l *Listener) Close() error {
 	for nc := range l.hs {
 		nc.Close()
 	}
+	close(l.freed)
+	l.freed = make(chan struct{})
 	l.mu.Unlock()
 	if l.lc.Stopping != nil {
 		l.lc.Stopping(time.Now())
@@ -173,6 +186,9 @@ func (l *Listener) acceptLoop() {
 	defer l.wg.Done()
 	backoff := 5 * time.Millisecond
 	for {
+		if !l.waitSlot() {
+			return
+		}
 		nc, err := l.ln.Accept()
 		if err != nil {
 			l.mu.Lock()
@@ -196,15 +212,55 @@ func (l *Listener) acceptLoop() {
 		}
 		backoff = 5 * time.Millisecond
 		l.mu.Lock()
-		if l.closing || len(l.hs) >= l.lc.MaxHandshakes {
+		if l.closing {
 			l.mu.Unlock()
 			nc.Close()
 			continue
 		}
-		l.hs[nc] = struct{}{}
+		l.hs[nc] = time.Now()
 		l.wg.Add(1)
 		l.mu.Unlock()
 		go l.handshake(nc)
+	}
+}
+
+// waitSlot waits until fewer than MaxHandshakes handshakes are in
+// progress. While it waits, a handshake older than HandshakeStale is
+// aborted to make room. It reports false once the
+// listener is closing.
+func (l *Listener) waitSlot() bool {
+	stale := l.lc.HandshakeStale
+	for {
+		l.mu.Lock()
+		if l.closing {
+			l.mu.Unlock()
+			return false
+		}
+		if len(l.hs) < l.lc.MaxHandshakes {
+			l.mu.Unlock()
+			return true
+		}
+		var oldest net.Conn
+		var since time.Time
+		for nc, at := range l.hs {
+			if oldest == nil || at.Before(since) {
+				oldest, since = nc, at
+			}
+		}
+		wait := l.freed
+		l.mu.Unlock()
+		d := time.Until(since.Add(stale))
+		if d <= 0 {
+			oldest.Close() // its handshake fails and frees the slot
+			<-wait
+			continue
+		}
+		t := time.NewTimer(d)
+		select {
+		case <-wait:
+		case <-t.C:
+		}
+		t.Stop()
 	}
 }
 
@@ -219,6 +275,8 @@ func (l *Listener) handshake(nc net.Conn) {
 	c, err := l.serverHandshake(nc)
 	l.mu.Lock()
 	delete(l.hs, nc)
+	close(l.freed)
+	l.freed = make(chan struct{})
 	closing := l.closing
 	l.mu.Unlock()
 	if err != nil {
