@@ -73,7 +73,9 @@ type Config struct {
 	ClientVersion string
 	ListenPort    int
 
-	// ReadBufferSize is the size of the read buffer (default 64 KiB).
+	// ReadBufferSize is the size of the read buffer (default 64 KiB). It is
+	// taken from a pool only while data streams in or a long message is
+	// read: an idle connection holds none.
 	ReadBufferSize int
 	// Logger receives debug logs; nil means slog.Default().
 	Logger *slog.Logger

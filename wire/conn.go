@@ -1,7 +1,6 @@
 package wire
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"io"
@@ -21,7 +20,7 @@ import (
 // the Handler, one writes and runs the timers.
 type Conn struct {
 	rwc      io.ReadWriteCloser
-	br       *bufio.Reader
+	br       *readBuf
 	cfg      Config
 	ours     Handshake
 	peer     Handshake
@@ -127,7 +126,7 @@ func NewConn(ctx context.Context, rwc io.ReadWriteCloser, cfg *Config) (*Conn, e
 
 // newConn makes a Conn after the handshakes. br, when non-nil, holds bytes
 // already read from rwc.
-func newConn(rwc io.ReadWriteCloser, br *bufio.Reader, cfg *Config, peer Handshake) *Conn {
+func newConn(rwc io.ReadWriteCloser, br *readBuf, cfg *Config, peer Handshake) *Conn {
 	c := &Conn{
 		rwc:         rwc,
 		cfg:         cfg.withDefaults(),
@@ -145,12 +144,13 @@ func newConn(rwc io.ReadWriteCloser, br *bufio.Reader, cfg *Config, peer Handsha
 	c.fast = c.ours.Reserved.Fast() && peer.Reserved.Fast()
 	c.extended = c.ours.Reserved.Extended() && peer.Reserved.Extended()
 	c.log = c.cfg.Logger
-	if br == nil || br.Size() < c.cfg.ReadBufferSize {
+	if br == nil || br.Size() != c.cfg.ReadBufferSize {
 		if br != nil && br.Buffered() > 0 {
 			rest, _ := br.Peek(br.Buffered())
 			rwc = &prefixedReader{rest: append([]byte(nil), rest...), ReadWriteCloser: rwc}
+			br.Discard(len(rest))
 		}
-		br = bufio.NewReaderSize(rwc, c.cfg.ReadBufferSize)
+		br = newReadBuf(rwc, c.cfg.ReadBufferSize)
 	}
 	c.br = br
 	c.timeout = c.cfg.RequestTimeout

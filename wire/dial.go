@@ -1,7 +1,6 @@
 package wire
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -39,7 +38,7 @@ func ClientHandshake(ctx context.Context, nc net.Conn, cfg *Config) (*Conn, erro
 	if dl, ok := ctx.Deadline(); ok {
 		nc.SetDeadline(dl)
 	}
-	br := bufio.NewReaderSize(nc, cfg.withDefaults().ReadBufferSize)
+	br := newReadBuf(nc, cfg.withDefaults().ReadBufferSize)
 	var peer Handshake
 	err := WriteHandshake(nc, cfg.Handshake())
 	if err == nil {
@@ -305,7 +304,7 @@ func (l *Listener) serverHandshake(nc net.Conn) (*Conn, error) {
 			return nil, err
 		}
 	}
-	br := bufio.NewReaderSize(nc, DefaultReadBufferSize)
+	br := newReadBuf(nc, DefaultReadBufferSize)
 	var peer Handshake
 	if err := readHandshakeHead(br, &peer); err != nil {
 		return nil, err
