@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/bt-go/bt/internal/peertest"
+	"github.com/bt-go/bt/internal/waitfor"
 	"github.com/bt-go/bt/wire"
 )
 
@@ -60,7 +61,7 @@ func TestIdlePeersDisplaced(t *testing.T) {
 			c.Close()
 		}
 	})
-	waitFor(t, 20*time.Second, "the torrent's slots to fill", func() bool { return tor.Stats().Peers >= 40 })
+	waitfor.Cond(t, 20*time.Second, "the torrent's slots to fill", func() bool { return tor.Stats().Peers >= 40 })
 
 	lt := peertest.StartLibtorrent(t, nil)
 	lt.AddTorrent(t, peertest.AddTorrent{TorrentFile: file, SavePath: filepath.Join(dir, "leech")})

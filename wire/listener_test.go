@@ -6,6 +6,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/bt-go/bt/internal/waitfor"
 )
 
 // TestListenerBurst: a burst of honest peers larger than MaxHandshakes is
@@ -112,7 +114,7 @@ func TestIdleConnHoldsNoReadBuffer(t *testing.T) {
 	<-got
 	// The reader goroutine is blocked in the next read: ask it nothing,
 	// look at what it holds (it has given the buffer back before blocking).
-	waitFor(t, "the read buffer to be released", func() bool { return !b.br.held.Load() })
+	waitfor.Cond(t, 10*time.Second, "the read buffer to be released", func() bool { return !b.br.held.Load() })
 	a.Close()
 	b.Close()
 }
