@@ -77,12 +77,34 @@ func TestBenchTransfer(t *testing.T) {
 		seedRSS, leechRSS int64
 	}
 	var results []result
-	for _, c := range []struct{ name, seeder, leecher string }{
-		{"bt → bt", "bt", "bt"},
-		{"libtorrent → bt", "lt", "bt"},
-		{"bt → libtorrent", "bt", "lt"},
-		{"libtorrent → libtorrent", "lt", "lt"},
-	} {
+	type benchCase struct {
+		name, seeder, leecher string
+		rc4                   bool // MSE with an RC4 stream, forced on both sides
+	}
+	cases := []benchCase{
+		{"bt → bt", "bt", "bt", false},
+		{"libtorrent → bt", "lt", "bt", false},
+		{"bt → libtorrent", "bt", "lt", false},
+		{"libtorrent → libtorrent", "lt", "lt", false},
+	}
+	if os.Getenv("BT_BENCH_RC4") == "1" { // the same with RC4, in the same run
+		cases = append(cases, benchCase{"bt → bt, RC4", "bt", "bt", true},
+			benchCase{"libtorrent → bt, RC4", "lt", "bt", true}, benchCase{"bt → libtorrent, RC4", "bt", "lt", true})
+	}
+	for _, c := range cases {
+		baseArgs, btArgs := btArgs, btArgs
+		ltEnv := append(os.Environ(), "LT_BENCH_RC4=0")
+		if c.rc4 {
+			btArgs = func(args ...string) []string {
+				return append([]string{args[0], "--encryption", "required"}, baseArgs(args...)[1:]...)
+			}
+			ltEnv = append(os.Environ(), "LT_BENCH_RC4=1")
+		}
+		ltCmd := func(args ...string) *exec.Cmd {
+			cmd := exec.Command(peertest.PythonPath, append([]string{script}, args...)...)
+			cmd.Env = ltEnv
+			return cmd
+		}
 		leechDir := filepath.Join(base, "leech")
 		os.RemoveAll(leechDir)
 		os.MkdirAll(leechDir, 0o755)
@@ -90,12 +112,12 @@ func TestBenchTransfer(t *testing.T) {
 		var start time.Time
 		if c.leecher == "lt" {
 			// libtorrent leechers are dialled by the seeder (they are slow to dial).
-			leech = startBench(t, exec.Command(peertest.PythonPath, script, "leech", torrent, leechDir))
+			leech = startBench(t, ltCmd("leech", torrent, leechDir))
 			addr := "127.0.0.1:" + strconv.Itoa(leech.port)
 			if c.seeder == "bt" {
 				seed = startBench(t, exec.Command(btBin, btArgs("seed", "--dir", seedDir, "--port", "0", "--peer", addr, torrent)...))
 			} else {
-				seed = startBench(t, exec.Command(peertest.PythonPath, script, "seed", torrent, seedDir, addr))
+				seed = startBench(t, ltCmd("seed", torrent, seedDir, addr))
 			}
 			start = time.Now()
 		} else {
@@ -104,7 +126,7 @@ func TestBenchTransfer(t *testing.T) {
 				seed = startBench(t, exec.Command(btBin, btArgs("seed", "--dir", seedDir, "--port", strconv.Itoa(port), torrent)...))
 				seed.port = port
 			} else {
-				seed = startBench(t, exec.Command(peertest.PythonPath, script, "seed", torrent, seedDir))
+				seed = startBench(t, ltCmd("seed", torrent, seedDir))
 			}
 			start = time.Now()
 			leech = startBench(t, exec.Command(btBin, btArgs("download", "--quiet", "--dir", leechDir, "--port", "0",

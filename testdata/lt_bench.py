@@ -4,6 +4,7 @@
 # when ready, then {"done": true}. (seed_mode, which checks pieces lazily as
 # they are requested, made libtorrent seed several times slower here.)
 import json
+import os
 import sys
 import time
 
@@ -11,7 +12,7 @@ import libtorrent as lt
 
 mode, torrent, save = sys.argv[1], sys.argv[2], sys.argv[3]
 peer = sys.argv[4] if len(sys.argv) > 4 else ""
-ses = lt.session({
+settings = {
     'listen_interfaces': '127.0.0.1:0',
     'enable_dht': False, 'enable_lsd': False, 'enable_upnp': False, 'enable_natpmp': False,
     'dht_bootstrap_nodes': '',
@@ -20,7 +21,11 @@ ses = lt.session({
     # connection would otherwise be uTP, which runs at ~5 MB/s on loopback.
     'enable_outgoing_utp': False, 'enable_incoming_utp': False,
     'alert_mask': lt.alert_category.error | lt.alert_category.status,
-})
+}
+if os.environ.get('LT_BENCH_RC4') == '1':
+    # Message Stream Encryption forced, RC4 stream only.
+    settings.update({'out_enc_policy': 0, 'in_enc_policy': 0, 'allowed_enc_level': 2})
+ses = lt.session(settings)
 atp = lt.add_torrent_params()
 atp.ti = lt.torrent_info(torrent)
 atp.save_path = save
