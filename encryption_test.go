@@ -261,3 +261,40 @@ func watchEncryption(tor *Torrent) <-chan string {
 	}()
 	return out
 }
+
+// TestEncryptionHint: under the tolerated policy a peer PEX flagged
+// "prefers encryption" (or one that needed MSE last time) is dialled with
+// MSE first, and one that took a plaintext handshake is dialled plaintext.
+func TestEncryptionHint(t *testing.T) {
+	dir := t.TempDir()
+	src := makeData(t, filepath.Join(dir, "seed"), "tree", 50_000)
+	mi := makeTorrent(t, src, 32<<10)
+	seed, _ := seedTorrent(t, Config{}, mi, dir)
+	c := newTestClient(t, Config{NoTrackers: true})
+	tor, err := c.AddTorrent(mi, &TorrentOptions{Dir: filepath.Join(t.TempDir(), "leech"), State: Stopped})
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := loopback(seed.Port())
+	dial := func() string {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		conn, err := tor.dialPeer(ctx, addr, tor.wireConfig())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		return encryptionOf(conn)
+	}
+	if e := dial(); e != "" {
+		t.Fatalf("first dial: %q, want a plaintext handshake", e)
+	}
+	c.enc.note(addr, true) // as ut_pex's OnPeer does for flag 0x01
+	if e := dial(); e != "plaintext" {
+		t.Fatalf("after the hint: %q, want an MSE handshake with a plaintext stream", e)
+	}
+	if !c.enc.prefers(addr) {
+		t.Fatal("the MSE handshake that worked was not remembered")
+	}
+}

@@ -138,8 +138,8 @@ type Conn struct {
 
 	wmu     sync.Mutex
 	enc     *rc4.Cipher // nil: plaintext
-	wbuf    []byte
-	pending []byte // encrypted but unsent after a failed write (in wbuf)
+	wbuf    *[]byte     // from wbufPool while a write is under way or pending
+	pending []byte      // encrypted but unsent after a failed write (in wbuf)
 
 	method Method
 	skey   [20]byte
@@ -248,13 +248,11 @@ func (c *Conn) Write(p []byte) (int, error) {
 	if n, err := c.flush(); err != nil {
 		return int(n), err
 	}
+	defer c.releaseBuf()
 	written := 0
 	for len(p) > 0 {
 		k := min(len(p), maxWriteChunk)
-		if cap(c.wbuf) < k {
-			c.wbuf = make([]byte, k)
-		}
-		b := c.wbuf[:k]
+		b := c.buf()[:k]
 		c.enc.XORKeyStream(b, p[:k])
 		if err := c.send(b); err != nil {
 			return written + k, err
@@ -275,6 +273,25 @@ func (c *Conn) send(b []byte) error {
 		c.pending = b[n:]
 	}
 	return err
+}
+
+// wbufPool holds the buffers encrypted data goes out through, so that an
+// idle connection holds none.
+var wbufPool = sync.Pool{New: func() any { b := make([]byte, maxWriteChunk); return &b }}
+
+func (c *Conn) buf() []byte {
+	if c.wbuf == nil {
+		c.wbuf = wbufPool.Get().(*[]byte)
+	}
+	return *c.wbuf
+}
+
+// releaseBuf returns the write buffer unless unsent bytes wait in it.
+func (c *Conn) releaseBuf() {
+	if c.wbuf != nil && len(c.pending) == 0 {
+		wbufPool.Put(c.wbuf)
+		c.wbuf = nil
+	}
 }
 
 // flush sends what an earlier failed write left.
@@ -312,9 +329,10 @@ func (c *Conn) WriteBuffers(v *net.Buffers) (int64, error) {
 	if n, err := c.flush(); err != nil {
 		return n, err
 	}
+	defer c.releaseBuf()
 	var written int64
 	for len(*v) > 0 {
-		b := c.wbuf[:0]
+		b := c.buf()[:0]
 		for len(*v) > 0 && len(b) < maxWriteChunk {
 			p := (*v)[0]
 			k := min(len(p), maxWriteChunk-len(b))
@@ -327,7 +345,6 @@ func (c *Conn) WriteBuffers(v *net.Buffers) (int64, error) {
 				(*v)[0] = p[k:]
 			}
 		}
-		c.wbuf = b
 		written += int64(len(b))
 		if err := c.send(b); err != nil {
 			return written, err

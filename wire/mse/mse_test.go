@@ -10,6 +10,7 @@ import (
 	"net"
 	"sync"
 	"testing"
+	"time"
 
 	"go.uber.org/goleak"
 )
@@ -359,5 +360,61 @@ func TestWriteBuffers(t *testing.T) {
 		if string(got[:2]) != "ia" || !bytes.Equal(got[2:], want) {
 			t.Fatalf("%v: bytes differ", m)
 		}
+	}
+}
+
+// TestWriteTimeoutKeepsStream: a write that times out part-way (the peer
+// not reading) leaves the RC4 stream intact: the caller's bytes count as
+// written once encrypted, and what was not sent goes first next time.
+func TestWriteTimeoutKeepsStream(t *testing.T) {
+	cn, sn := tcpPair(t)
+	errc := make(chan error, 1)
+	var srv *Conn
+	go func() {
+		var err error
+		srv, err = Server(context.Background(), sn, &Config{Methods: RC4, Find: findTest})
+		errc <- err
+	}()
+	cli := Client(cn, &Config{SKey: testSKey, Methods: RC4})
+	if _, err := cli.Write([]byte("ia")); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-errc; err != nil {
+		t.Fatal(err)
+	}
+	want := make([]byte, 16<<20)
+	rand.Read(want)
+	cn.SetWriteDeadline(time.Now().Add(50 * time.Millisecond))
+	p, timeouts := want, 0
+	for len(p) > 0 && timeouts == 0 {
+		n, err := cli.Write(p)
+		p = p[n:]
+		if err != nil {
+			var ne net.Error
+			if !errors.As(err, &ne) || !ne.Timeout() {
+				t.Fatal(err)
+			}
+			timeouts++
+		}
+	}
+	if timeouts == 0 {
+		t.Skip("16 MiB fitted in the socket buffers: no time-out to test")
+	}
+	cn.SetWriteDeadline(time.Time{})
+	got := make(chan []byte, 1)
+	go func() {
+		b := make([]byte, 2+len(want))
+		io.ReadFull(srv, b)
+		got <- b
+	}()
+	if _, err := cli.Write(p); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cli.Write(nil); err != nil { // flushes nothing more
+		t.Fatal(err)
+	}
+	b := <-got
+	if string(b[:2]) != "ia" || !bytes.Equal(b[2:], want) {
+		t.Fatal("the stream was damaged by the time-out")
 	}
 }
