@@ -5,6 +5,14 @@
 //	t, err := c.Add("some.torrent", &bt.TorrentOptions{Dir: "downloads"})
 //	err = t.WaitComplete(ctx)
 //
+// A zero Config finds peers through the torrent's trackers, PEX and the
+// peers it is given. The DHT is off unless asked for, because it opens a
+// UDP port and talks to public nodes on the Internet, which a program
+// embedding the engine (or its tests) should choose to do. Trackerless
+// magnet links need it; the bt command turns it on like this:
+//
+//	c, err := bt.NewClient(bt.Config{DHT: true, DHTBootstrap: bt.DefaultDHTBootstrap})
+//
 // # Design
 //
 // Each torrent's state is owned by one goroutine, an event loop fed by the

@@ -5,7 +5,6 @@ import (
 	"log"
 
 	"github.com/bt-go/bt"
-	"github.com/bt-go/bt/metainfo"
 	"github.com/bt-go/bt/resume"
 )
 
@@ -25,21 +24,4 @@ func ExampleConfig_stateDir() {
 	for _, t := range c.Torrents() {
 		fmt.Println("restored", t.Name(), t.State())
 	}
-}
-
-// SelectFiles turns --only/--skip patterns into file priorities: indices
-// as `bt info` shows them, ranges, or globs on the paths.
-func ExampleSelectFiles() {
-	layout := &metainfo.Layout{PieceLength: 1 << 18, Files: []metainfo.FileEntry{
-		{Index: 0, Path: []string{"show", "e01.mkv"}, Length: 1 << 20},
-		{Index: 1, Path: []string{"show", "e01.srt"}, Length: 1 << 10},
-		{Index: 2, Path: []string{"show", "e02.mkv"}, Length: 1 << 20},
-		{Index: 3, Path: []string{"show", "sample", "s.mkv"}, Length: 1 << 10},
-	}}
-	prios, err := bt.SelectFiles(layout, true, []string{"*.mkv", "1"}, []string{"sample/*"})
-	if err != nil {
-		log.Fatal(err)
-	}
-	fmt.Println(prios)
-	// Output: [4 4 4 0]
 }

@@ -19,7 +19,7 @@ import (
 type peer struct {
 	t        *Torrent
 	conn     *wire.Conn
-	id       picker.PeerID
+	id       picker.PeerID // the picker's handle for it (its 20-byte peer id is peerID)
 	addr     netip.AddrPort
 	incoming bool
 	peerID   [20]byte

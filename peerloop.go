@@ -27,17 +27,17 @@ func (t *Torrent) addConn(c *wire.Conn, incoming bool) {
 		c.Close()
 	}
 	addr := addrPortOf(c.RemoteAddr())
-	pid := c.PeerID()
+	peerID := c.PeerID()
 	switch {
 	case t.closing.Load() || t.state == Stopped:
 		reject("torrent stopped")
 		return
-	case pid == t.client.peerID:
+	case peerID == t.client.peerID:
 		t.client.noteSelf(addr)
 		delete(t.known, addr)
 		reject("connection to ourselves")
 		return
-	case t.isBanned(addr, pid):
+	case t.isBanned(addr, peerID):
 		reject("banned")
 		return
 	case len(t.peers) >= t.maxConns() && !t.displace(time.Now()):
@@ -46,7 +46,7 @@ func (t *Torrent) addConn(c *wire.Conn, incoming bool) {
 	}
 	var replaced *peer
 	for q := range t.peers {
-		if q.peerID != pid {
+		if q.peerID != peerID {
 			continue
 		}
 		switch {
@@ -54,7 +54,7 @@ func (t *Torrent) addConn(c *wire.Conn, incoming bool) {
 			// Both sides dialled each other. Each side must keep the
 			// same connection: the one opened by the side with the
 			// lower peer id.
-			if t.keepsFirst(incoming, pid) {
+			if t.keepsFirst(incoming, peerID) {
 				reject("duplicate connection")
 				return
 			}
@@ -77,17 +77,17 @@ func (t *Torrent) addConn(c *wire.Conn, incoming bool) {
 	if replaced != nil {
 		replaced.conn.Close()
 	}
-	t.nextPID++
+	t.nextPickID++
 	now := time.Now()
 	p := &peer{
-		t: t, conn: c, id: t.nextPID, addr: addr, incoming: incoming, peerID: pid,
-		client:      ClientName(pid),
+		t: t, conn: c, id: t.nextPickID, addr: addr, incoming: incoming, peerID: peerID,
+		client:      ClientName(peerID),
 		connectedAt: now, lastActive: now, lastBlock: now,
 		amChoking: true, peerChoking: true,
 		reqs: make(map[picker.Block]time.Time),
 	}
 	t.peers[p] = struct{}{}
-	t.byPID[p.id] = p
+	t.byPickID[p.id] = p
 	if !incoming {
 		t.tried[addr] = now
 	}
@@ -111,8 +111,8 @@ func (t *Torrent) addConn(c *wire.Conn, incoming bool) {
 // incoming and one outgoing: it reports whether the existing one stays
 // when the new one is incoming (or not). The connection opened by the
 // lower peer id wins, so both ends choose the same one.
-func (t *Torrent) keepsFirst(newIncoming bool, pid [20]byte) bool {
-	weOpenWin := bytes.Compare(t.client.peerID[:], pid[:]) < 0
+func (t *Torrent) keepsFirst(newIncoming bool, peerID [20]byte) bool {
+	weOpenWin := bytes.Compare(t.client.peerID[:], peerID[:]) < 0
 	if newIncoming {
 		return weOpenWin // the existing one is ours
 	}
@@ -150,7 +150,7 @@ func (t *Torrent) removePeer(p *peer) {
 		return
 	}
 	delete(t.peers, p)
-	delete(t.byPID, p.id)
+	delete(t.byPickID, p.id)
 	t.client.releaseConn()
 	if t.pick != nil && p.counted {
 		t.pick.PeerGone(p.id, p.has, p.seed)

@@ -235,8 +235,8 @@ func (t *Torrent) ban(p *peer, why string) {
 	t.emit(Event{Type: EventPeerBanned, Peer: p.addr, Err: fmt.Errorf("bt: banned %v: %s", p.addr, why)})
 }
 
-func (t *Torrent) isBanned(addr netip.AddrPort, pid [20]byte) bool {
-	return t.banned[addr.Addr()] || t.bannedAddr[addr] || t.bannedID[pid]
+func (t *Torrent) isBanned(addr netip.AddrPort, peerID [20]byte) bool {
+	return t.banned[addr.Addr()] || t.bannedAddr[addr] || t.bannedID[peerID]
 }
 
 // hashPool is the client's set of goroutines that hash and write pieces

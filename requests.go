@@ -115,7 +115,7 @@ func (t *Torrent) onBlock(p *peer, index, begin int, data []byte) {
 	}
 	fresh, others, done := t.pick.Received(p.id, b)
 	for _, o := range others {
-		if q := t.byPID[o]; q != nil {
+		if q := t.byPickID[o]; q != nil {
 			delete(q.reqs, b)
 			q.conn.Cancel(index, begin, n)
 		}

@@ -334,10 +334,7 @@ func TestSetFilePriorityWhileRunning(t *testing.T) {
 	seeder, _ := seedTorrent(t, Config{}, mi, dir)
 
 	leech := newTestClient(t, Config{NoListen: true})
-	prios, err := SelectFiles(mi.Info.Layout(), true, nil, []string{"1"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	prios := []int{PriorityNormal, PrioritySkip, PriorityNormal}
 	tor, err := leech.AddTorrent(mi, &TorrentOptions{Dir: filepath.Join(dir, "leech"), FilePriorities: prios,
 		Peers: []netip.AddrPort{loopback(seeder.Port())}})
 	if err != nil {
@@ -363,34 +360,6 @@ func TestSetFilePriorityWhileRunning(t *testing.T) {
 	tor.SetRateLimits(0, 0)
 	waitComplete(t, tor, 30*time.Second)
 	peertest.SameFiles(t, src, filepath.Join(dir, "leech", "tree"))
-}
-
-func TestSelectFiles(t *testing.T) {
-	l := &metainfo.Layout{PieceLength: 16, Files: []metainfo.FileEntry{
-		{Path: []string{"t", "a.mkv"}, Length: 10},
-		{Path: []string{"t", "sub", "b.srt"}, Length: 10},
-		{Path: []string{"t", ".pad", "5"}, Length: 6, Pad: true},
-		{Path: []string{"t", "c.nfo"}, Length: 10},
-	}}
-	for _, tc := range []struct {
-		only, skip []string
-		want       []int
-		err        bool
-	}{
-		{nil, nil, []int{4, 4, 4, 4}, false},
-		{[]string{"*.mkv"}, nil, []int{4, 0, 0, 0}, false},
-		{[]string{"sub/*"}, nil, []int{0, 4, 0, 0}, false},
-		{[]string{"0-1"}, []string{"b.srt"}, []int{4, 0, 0, 0}, false},
-		{nil, []string{"3", "t/a.mkv"}, []int{0, 4, 4, 0}, false},
-		{[]string{"*.iso"}, nil, nil, true},
-		{[]string{"9"}, nil, nil, true},
-		{[]string{"[x"}, nil, nil, true},
-	} {
-		got, err := SelectFiles(l, true, tc.only, tc.skip)
-		if (err != nil) != tc.err || !tc.err && !slices.Equal(got, tc.want) {
-			t.Errorf("only %q skip %q: %v %v, want %v", tc.only, tc.skip, got, err, tc.want)
-		}
-	}
 }
 
 // TestPriorityOrder: with one seed, the pieces of a high-priority file are

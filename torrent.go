@@ -110,8 +110,8 @@ type Torrent struct {
 	pick          *picker.Picker
 	filePrio      []int
 	peers         map[*peer]struct{}
-	byPID         map[picker.PeerID]*peer
-	nextPID       picker.PeerID
+	byPickID      map[picker.PeerID]*peer // by peer.id, the picker's handle
+	nextPickID    picker.PeerID
 	known         map[netip.AddrPort]*knownPeer // addresses we may dial
 	tried         map[netip.AddrPort]time.Time
 	dialing       map[netip.AddrPort]bool

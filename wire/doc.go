@@ -97,7 +97,8 @@
 //	W setKeepAlive(true)                             Conn.SetKeepAlive(d), Config.KeepAlive (default 90 s)
 //	P/W on('choke'), on('unchoke'), choke()...       MsgChoke, MsgUnchoke; Conn.Choke, Conn.Unchoke
 //	P/W on('interested'), interested()               MsgInterested; Conn.Interested
-//	P on('not-interested'), W on('uninterested')     MsgNotInterested; Conn.NotInterested
+//	P on('not-interested'), notInterested()          MsgNotInterested; Conn.NotInterested
+//	W on('uninterested')                             MsgNotInterested; Conn.NotInterested
 //	W amChoking, peerChoking                         Conn.AmChoking, Conn.PeerChoking
 //	W amInterested, peerInterested                   Conn.AmInterested, Conn.PeerInterested
 //	P/W have(i), on('have', i)                       Conn.Have; MsgHave (Message.Index)

@@ -89,9 +89,9 @@ func (s *stateFlags) apply(source string, opts *bt.TorrentOptions, log *slog.Log
 		return nil
 	}
 	if !magnet {
-		prios, err := bt.SelectFiles(mi.Info.Layout(), mi.Info.Files != nil, s.only, s.skip)
+		prios, err := selectFiles(mi.Info.Layout(), mi.Info.Files != nil, s.only, s.skip)
 		if err != nil {
-			return errors.New(strings.TrimPrefix(err.Error(), "bt: "))
+			return err
 		}
 		opts.FilePriorities = prios
 		return nil
@@ -100,9 +100,9 @@ func (s *stateFlags) apply(source string, opts *bt.TorrentOptions, log *slog.Log
 	opts.OnEvent = func(e bt.Event) {
 		if e.Type == bt.EventMetadata {
 			mi := e.Torrent.Metadata()
-			prios, err := bt.SelectFiles(mi.Info.Layout(), mi.Info.Files != nil, s.only, s.skip)
+			prios, err := selectFiles(mi.Info.Layout(), mi.Info.Files != nil, s.only, s.skip)
 			if err != nil {
-				log.Error(strings.TrimPrefix(err.Error(), "bt: "))
+				log.Error(err.Error())
 				e.Torrent.Close()
 				return
 			}

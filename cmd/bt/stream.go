@@ -117,7 +117,7 @@ func (s *stream) Close() {
 // pickFile returns the one file a pattern (an index as bt info shows, or a
 // glob on the path) names.
 func pickFile(mi *metainfo.MetaInfo, pattern string) (int, error) {
-	prios, err := bt.SelectFiles(mi.Info.Layout(), mi.Info.Files != nil, []string{pattern}, nil)
+	prios, err := selectFiles(mi.Info.Layout(), mi.Info.Files != nil, []string{pattern}, nil)
 	if err != nil {
 		return 0, errors.New(strings.TrimPrefix(err.Error(), "bt: "))
 	}
