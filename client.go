@@ -273,7 +273,7 @@ func (c *Client) newTorrent(ih metainfo.Hash, mi *metainfo.MetaInfo, mag *metain
 		quit:       make(chan struct{}),
 		done:       make(chan struct{}),
 		peers:      make(map[*peer]struct{}),
-		byPickID:      make(map[picker.PeerID]*peer),
+		byPickID:   make(map[picker.PeerID]*peer),
 		known:      make(map[netip.AddrPort]*knownPeer),
 		tried:      make(map[netip.AddrPort]time.Time),
 		dialing:    make(map[netip.AddrPort]bool),
