@@ -19,8 +19,15 @@ type Stats struct {
 	// DownloadRate and UploadRate are recent payload rates in bytes/s.
 	DownloadRate, UploadRate float64
 	Peers                    int // connected peers
-	Complete                 bool
-	Checking                 bool
+	// DistributedCopies is how many complete copies of the torrent the
+	// connected peers and we hold between us (libtorrent's
+	// distributed_copies): the rarest piece's count, plus the fraction of
+	// pieces held more often than that. Under 1, some piece is nowhere in
+	// reach and the download cannot complete until a peer with it comes.
+	// 0 before metadata.
+	DistributedCopies float64
+	Complete          bool
+	Checking          bool
 }
 
 // Stats returns a snapshot of the torrent's progress.
@@ -37,6 +44,7 @@ func (t *Torrent) Stats() Stats {
 		s.Complete = t.completed
 		s.Checking = t.checking
 		s.Left = t.left()
+		s.DistributedCopies = t.distributedCopies()
 		if m := t.meta.Load(); m != nil {
 			s.NumPieces = m.layout.NumPieces
 			s.Size = m.layout.TotalLength
@@ -186,4 +194,30 @@ func (t *Torrent) SetFilePriority(i, prio int) error {
 		return e
 	}
 	return err
+}
+
+// distributedCopies computes Stats.DistributedCopies on the loop.
+func (t *Torrent) distributedCopies() float64 {
+	if t.pick == nil || t.pick.NumPieces() == 0 {
+		return 0
+	}
+	n := t.pick.NumPieces()
+	count := func(i int) int {
+		a := t.pick.Availability(i)
+		if t.pick.Have(i) {
+			a++
+		}
+		return a
+	}
+	least := count(0)
+	for i := 1; i < n; i++ {
+		least = min(least, count(i))
+	}
+	above := 0
+	for i := range n {
+		if count(i) > least {
+			above++
+		}
+	}
+	return float64(least) + float64(above)/float64(n)
 }

@@ -19,18 +19,26 @@ type Swarm struct {
 	hosts int
 }
 
+// Host adds a host to the network and returns its address and a listener
+// on its port 6881, for a peer of the test's own making.
+func (s *Swarm) Host(t testing.TB) (net.Listener, netip.Addr) {
+	t.Helper()
+	s.hosts++
+	host := netip.AddrFrom4([4]byte{10, 0, byte(s.hosts >> 8), byte(s.hosts)})
+	ln, err := s.Net.Listen(netip.AddrPortFrom(host, 6881))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ln, host
+}
+
 // Client starts a client on a new host. cfg's Listener and Dial are set to
 // the network; the DHT stays off, so the client talks only to the peers
 // it is given; logs are discarded unless cfg.Logger is set.
 func (s *Swarm) Client(t testing.TB, cfg bt.Config) (*bt.Client, netip.AddrPort) {
 	t.Helper()
-	s.hosts++
-	host := netip.AddrFrom4([4]byte{10, 0, byte(s.hosts >> 8), byte(s.hosts)})
+	ln, host := s.Host(t)
 	addr := netip.AddrPortFrom(host, 6881)
-	ln, err := s.Net.Listen(addr)
-	if err != nil {
-		t.Fatal(err)
-	}
 	cfg.Listener = ln
 	cfg.Dial = func(ctx context.Context, to netip.AddrPort) (net.Conn, error) { return s.Net.Dial(ctx, host, to) }
 	if cfg.Logger == nil {

@@ -21,7 +21,7 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 // makeTorrent writes size bytes from seed under dir/name and returns the
 // torrent of it.
-func makeTorrent(t *testing.T, dir, name string, size int, pieceLen int64, seed uint64) *metainfo.MetaInfo {
+func makeTorrent(t testing.TB, dir, name string, size int, pieceLen int64, seed uint64) *metainfo.MetaInfo {
 	t.Helper()
 	b := make([]byte, size)
 	rng := rand.New(rand.NewPCG(seed, 1))
