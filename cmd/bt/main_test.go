@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"testing"
 
 	"go.uber.org/goleak"
@@ -22,6 +23,14 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	testDir = dir
+	// The go build of the tests that run bt as a process keeps using the
+	// user's build cache (its default lives under XDG_CACHE_HOME, moved
+	// below): with an empty cache it took minutes on a loaded machine.
+	if os.Getenv("GOCACHE") == "" {
+		if c, err := os.UserCacheDir(); err == nil {
+			os.Setenv("GOCACHE", filepath.Join(c, "go-build"))
+		}
+	}
 	os.Setenv("XDG_STATE_HOME", dir+"/state")
 	os.Setenv("XDG_CONFIG_HOME", dir+"/config")
 	os.Setenv("XDG_CACHE_HOME", dir+"/cache")
