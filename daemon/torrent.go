@@ -10,8 +10,8 @@ import (
 
 	"github.com/bt-go/bt"
 	"github.com/bt-go/bt/bitfield"
-	"github.com/bt-go/bt/resume"
 	"github.com/bt-go/bt/metainfo"
+	"github.com/bt-go/bt/resume"
 )
 
 // Torrent is one torrent of the daemon: the engine's bt.Torrent and what
