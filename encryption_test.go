@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/bt-go/bt/internal/peertest"
+	"github.com/bt-go/bt/wire/pex"
 )
 
 // TestEncryptionPolicies dials a bt seed from a bt client for each pair
@@ -65,7 +66,7 @@ func TestEncryptedSwarm(t *testing.T) {
 	dir := t.TempDir()
 	src := makeData(t, filepath.Join(dir, "seed"), "tree", 700_000, 3)
 	mi := makeTorrent(t, src, 32<<10)
-	seed, stor := seedTorrent(t, Config{Encryption: EncryptionRequired}, mi, dir)
+	seed, stor := seedTorrent(t, Config{Encryption: EncryptionRequired, MaxUploadRate: 512 << 10}, mi, dir)
 	c := newTestClient(t, Config{Encryption: EncryptionRequired})
 	tor, err := c.AddTorrent(mi, &TorrentOptions{Dir: filepath.Join(dir, "leech")})
 	if err != nil {
@@ -73,6 +74,20 @@ func TestEncryptedSwarm(t *testing.T) {
 	}
 	leechSees, seedSees := watchEncryption(tor), watchEncryption(stor)
 	tor.AddPeers(loopback(seed.Port()))
+	// While they are connected, the seed would tell others through PEX
+	// that this peer prefers encryption (BEP 11 flag 0x01).
+	var flags pex.Flags
+	for deadline := time.Now().Add(30 * time.Second); flags == 0 && !tor.Complete() && time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		stor.call(func() {
+			for p := range stor.peers {
+				flags = pexFlags(p)
+			}
+		})
+	}
+	t.Logf("the seed gives the leecher PEX flags %v", flags)
+	if flags&pex.FlagPrefersEncryption == 0 && !tor.Complete() {
+		t.Errorf("PEX flags of an RC4 peer %v, want prefers-encryption", flags)
+	}
 	waitComplete(t, tor, 60*time.Second)
 	peertest.SameFiles(t, src, filepath.Join(dir, "leech", "tree"))
 	if l, s := <-leechSees, <-seedSees; l != "rc4" || s != "rc4" {
