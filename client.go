@@ -40,6 +40,7 @@ type Client struct {
 	port   int
 	hashes *hashPool
 	files  *storage.FilePool // open files of all torrents (Config.MaxOpenFiles)
+	stateW stateWriter       // batched writes to the state directory
 	conns  atomic.Int32
 	state  *resume.Dir     // Config.StateDir (session.go)
 	lim    clientLimits    // rate limits (limits.go)
@@ -268,8 +269,6 @@ func (c *Client) newTorrent(ih metainfo.Hash, mi *metainfo.MetaInfo, mag *metain
 		dir:        defaultDir(o.Dir, &c.cfg),
 		magnet:     mag,
 		cmds:       make(chan func()), // unbuffered: a post succeeds only if the loop takes it
-		events:     make(chan peerEvent, 512),
-		diskDone:   make(chan diskResult, 64),
 		quit:       make(chan struct{}),
 		done:       make(chan struct{}),
 		peers:      make(map[*peer]struct{}),
@@ -343,6 +342,7 @@ func (c *Client) Close() error {
 	c.closeDiscovery()
 	c.hashes.close()
 	c.files.Close()
+	c.stateW.wait()
 	c.mu.Lock()
 	stop := c.stopCtx
 	c.mu.Unlock()

@@ -86,6 +86,11 @@ func (t *Torrent) addConn(c *wire.Conn, incoming bool) {
 		amChoking: true, peerChoking: true,
 		reqs: make(map[picker.Block]time.Time),
 	}
+	if t.events == nil {
+		// On first use: an idle torrent has none. Peers' goroutines,
+		// started below, see it; it is never replaced.
+		t.events = make(chan peerEvent, 512)
+	}
 	t.peers[p] = struct{}{}
 	t.byPickID[p.id] = p
 	if !incoming {

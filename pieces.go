@@ -71,6 +71,9 @@ func (t *Torrent) freePieceBuf(pb *pieceBuf) {
 func (t *Torrent) submitPiece(i int, pb *pieceBuf) {
 	m := t.meta.Load()
 	_, hadFailure := t.evidence[i]
+	if t.diskDone == nil {
+		t.diskDone = make(chan diskResult, 64) // on first use: an idle torrent has none
+	}
 	t.writing++
 	t.diskBytes += int64(len(pb.buf))
 	t.peakDiskBytes = max(t.peakDiskBytes, t.diskBytes)

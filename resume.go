@@ -42,6 +42,7 @@ type resumeState struct {
 	ready        bool // the initial check is done: the record may be written
 	fullSync     bool // pieces were found by a check: fsync every file first
 	torrentSaved bool
+	torrentRetry atomic.Bool  // writing the .torrent failed: the next save writes it
 	baseUp       atomic.Int64 // totals of earlier sessions
 	baseDown     atomic.Int64
 	addedAt      time.Time
@@ -112,7 +113,7 @@ func (c *Client) attachResume(t *Torrent, rec *resume.Data) {
 	}
 	m := t.meta.Load()
 	if m != nil {
-		r.torrentSaved = t.saveTorrentFile(m.mi)
+		r.torrentSaved = t.queueTorrentFile(m.mi)
 	}
 	if rec == nil {
 		// A first record, with no pieces, so that the torrent is restored
@@ -130,19 +131,55 @@ func (c *Client) attachResume(t *Torrent, rec *resume.Data) {
 			}
 			d.Files = resume.Files(m.layout, prios, nil)
 		}
-		if err := r.dir.Save(d); err != nil {
-			// Not lost: the first save once the torrent is ready tries
-			// again.
+		p, err := d.Encode()
+		if err != nil {
 			t.log.Warn("recording the torrent", "err", err)
-			r.retry.Store(true)
+			return
 		}
+		c.stateW.write(r.dir.ResumePath(t.infoHash), p, func(err error) {
+			if err != nil {
+				// Not lost: the first save once the torrent is ready
+				// tries again.
+				t.log.Warn("recording the torrent", "err", err)
+				r.retry.Store(true)
+			}
+		})
 	}
 }
 
+// queueTorrentFile records the torrent's metainfo in the state directory,
+// unless it is there, without waiting (the state writer batches it with
+// others). A failure makes the next save try again.
+func (t *Torrent) queueTorrentFile(mi *metainfo.MetaInfo) bool {
+	r := &t.res
+	path := r.dir.TorrentPath(t.infoHash)
+	if _, err := os.Stat(path); err == nil {
+		return true
+	}
+	p, err := mi.Marshal()
+	if err != nil {
+		t.log.Warn("recording the torrent", "err", err)
+		return false
+	}
+	t.client.stateW.write(path, p, func(err error) {
+		if err != nil {
+			t.log.Warn("recording the torrent", "err", err)
+			r.torrentRetry.Store(true)
+			r.retry.Store(true)
+		}
+	})
+	return true
+}
+
+// saveTorrentFile records the metainfo and waits for it to be written.
 func (t *Torrent) saveTorrentFile(mi *metainfo.MetaInfo) bool {
+	path := t.res.dir.TorrentPath(t.infoHash)
+	if _, err := os.Stat(path); err == nil {
+		return true
+	}
 	p, err := mi.Marshal()
 	if err == nil {
-		err = t.res.dir.SaveTorrent(t.infoHash, p)
+		err = t.client.stateW.writeWait(path, p)
 	}
 	if err != nil {
 		t.log.Warn("recording the torrent", "err", err)
@@ -160,6 +197,7 @@ func (c *Client) forgetResume(t *Torrent) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.removed = true
+	c.stateW.forget(r.dir.ResumePath(t.infoHash), r.dir.TorrentPath(t.infoHash))
 	if err := r.dir.Remove(t.infoHash); err != nil {
 		t.log.Warn("removing resume data", "err", err)
 	}
@@ -281,7 +319,7 @@ func (t *Torrent) newSaveJob() *saveJob {
 	r.lastErr = t.err != nil
 	r.retry.Store(false)
 	job := &saveJob{t: t, seq: r.seq, rec: d, store: t.store, prios: slices.Clone(t.filePrio),
-		fullSync: r.fullSync, saveTorrent: !r.torrentSaved}
+		fullSync: r.fullSync, saveTorrent: !r.torrentSaved || r.torrentRetry.Swap(false)}
 	if m := t.meta.Load(); m != nil {
 		job.layout, job.mi = m.layout, m.mi
 		r.torrentSaved = true
@@ -385,7 +423,11 @@ func (j *saveJob) write() error {
 		r.lastStats, r.lastPart = stats, part
 		d.Files, d.Part = resume.Files(j.layout, j.prios, stats), resume.PartFile(part)
 	}
-	if err := r.dir.Save(d); err != nil {
+	p, err := d.Encode()
+	if err != nil {
+		return err
+	}
+	if err := t.client.stateW.writeWait(r.dir.ResumePath(t.infoHash), p); err != nil {
 		return err
 	}
 	r.written = j.seq

@@ -457,15 +457,16 @@ func TestResumeSavedOnCompletion(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The record written when the torrent was added, then the first
-	// periodic save (after the initial check); the next is an hour away.
-	first, err := resume.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	// The record written when the torrent was added (batched with other
+	// state writes: soon after Add returns), then the first periodic save
+	// (after the initial check); the next is an hour away.
 	waitfor.Cond(t, 10*time.Second, "the first periodic save", func() bool {
-		rec, err := resume.ReadFile(path)
-		return err == nil && !rec.SavedAt.Equal(first.SavedAt)
+		var seq uint64
+		tor.call(func() { seq = tor.res.seq })
+		tor.res.mu.Lock()
+		written := tor.res.written
+		tor.res.mu.Unlock()
+		return seq > 0 && written == seq
 	})
 	tor.AddPeers(loopback(seeder.Port()))
 	waitComplete(t, tor, 30*time.Second)

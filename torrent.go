@@ -89,10 +89,10 @@ type Torrent struct {
 	magnet   *metainfo.Magnet
 
 	cmds     chan func()
-	events   chan peerEvent
-	diskDone chan diskResult
-	quit     chan struct{} // closed by Close
-	done     chan struct{} // closed when the loop has ended
+	events   chan peerEvent  // made when the first peer connects
+	diskDone chan diskResult // made when the first piece is submitted
+	quit     chan struct{}   // closed by Close
+	done     chan struct{}   // closed when the loop has ended
 	closing  atomic.Bool
 
 	// Published for the peers' read goroutines and for cheap getters.
