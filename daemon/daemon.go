@@ -47,6 +47,11 @@ type Config struct {
 	// SampleInterval is how often the daemon looks at its torrents to keep
 	// dates, activity and the seeding limits up to date. Default 1 s.
 	SampleInterval time.Duration
+	// WatchDir, when set, is watched for .torrent and .magnet files to add
+	// (see watch.go); WatchInterval is how often it is looked at (default
+	// 2 s).
+	WatchDir      string
+	WatchInterval time.Duration
 	// HTTPClient fetches torrents added by URL. Default: a client with a
 	// 30 s timeout.
 	HTTPClient *http.Client
@@ -82,8 +87,9 @@ type Daemon struct {
 
 	saveMu sync.Mutex // serialises writes of daemon.json
 
-	stop chan struct{}
-	done chan struct{}
+	stop      chan struct{}
+	done      chan struct{}
+	watchDone chan struct{}
 }
 
 type removal struct {
@@ -129,7 +135,10 @@ func New(ctx context.Context, cfg Config) (*Daemon, error) {
 		started: time.Now(),
 		byID:    map[int]*Torrent{}, byHash: map[metainfo.Hash]*Torrent{}, nextID: 1,
 		settings: defaultSettings(cfg.Engine),
-		stop:     make(chan struct{}), done: make(chan struct{}),
+		stop:     make(chan struct{}), done: make(chan struct{}), watchDone: make(chan struct{}),
+	}
+	if cfg.WatchInterval <= 0 {
+		d.cfg.WatchInterval = 2 * time.Second
 	}
 	saved, err := d.load()
 	if err != nil {
@@ -149,6 +158,11 @@ func New(ctx context.Context, cfg Config) (*Daemon, error) {
 		d.log.Warn("writing daemon.json", "err", err)
 	}
 	go d.sampler()
+	if cfg.WatchDir != "" {
+		go d.watch()
+	} else {
+		close(d.watchDone)
+	}
 	return d, nil
 }
 
@@ -199,6 +213,7 @@ func (d *Daemon) Close() error {
 	d.mu.Unlock()
 	close(d.stop)
 	<-d.done
+	<-d.watchDone
 	d.sample(time.Now())
 	err := d.client.Close()
 	if serr := d.save(); serr != nil && err == nil {

@@ -29,6 +29,8 @@ func init() { rootCmd.AddCommand(newDaemonCmd()) }
 
 type daemonFlags struct {
 	rpc, dir, stateDir, bind, webHome string
+	watch                             string
+	resumeInterval                    time.Duration
 	user, password                    string
 	allow, hosts                      []string
 	port                              int
@@ -79,6 +81,9 @@ give --rpc-allow to let other addresses in, and --rpc-user with a password
 	fl.StringVar(&f.dir, "dir", ".", "default download directory")
 	fl.StringVar(&f.stateDir, "state-dir", defaultDaemonStateDir(), "where torrents and settings are kept")
 	fl.IntVar(&f.port, "port", 51413, "port to accept peers on (0: any free port)")
+	fl.StringVar(&f.watch, "watch", "", "add the .torrent and .magnet files dropped in this directory (renamed *.added once added)")
+	fl.DurationVar(&f.resumeInterval, "resume-interval", 10*time.Second,
+		"how often a torrent's progress is recorded while it changes (what a crash can lose)")
 	fl.StringVar(&f.bind, "bind", "", "address to accept peers on (default: every interface)")
 	fl.StringVar(&f.user, "rpc-user", "", "require Basic authentication with this user name")
 	fl.StringVar(&f.password, "rpc-password", "", "the password of --rpc-user (default $BT_RPC_PASSWORD)")
@@ -133,7 +138,8 @@ func runDaemon(ctx context.Context, stdout, stderr io.Writer, f *daemonFlags) er
 		return err
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
-	cfg := bt.Config{ListenAddr: net.JoinHostPort(f.bind, fmt.Sprint(f.port)), DataDir: f.dir, StateDir: f.stateDir, Logger: logger}
+	cfg := bt.Config{ListenAddr: net.JoinHostPort(f.bind, fmt.Sprint(f.port)), DataDir: f.dir, StateDir: f.stateDir, Logger: logger,
+		ResumeInterval: f.resumeInterval}
 	if err := f.disc.configure(&cfg); err != nil {
 		return err
 	}
@@ -143,7 +149,7 @@ func runDaemon(ctx context.Context, stdout, stderr io.Writer, f *daemonFlags) er
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	d, err := daemon.New(context.Background(), daemon.Config{Engine: cfg})
+	d, err := daemon.New(context.Background(), daemon.Config{Engine: cfg, WatchDir: f.watch})
 	if err != nil {
 		ln.Close()
 		return err

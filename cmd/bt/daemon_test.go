@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/bt-go/bt/internal/peertest"
+	"github.com/bt-go/bt/resume"
 )
 
 // runningDaemon is a bt daemon process started by a test.
@@ -349,6 +350,88 @@ func TestDaemonTransmissionRemote(t *testing.T) {
 				t.Fatalf("state directory still holds %s", e.Name())
 			}
 		}
+	}
+	d.stop(t)
+}
+
+// TestDaemonKill9: bt daemon killed with SIGKILL while three torrents
+// download from a (throttled) libtorrent seed comes back with all three,
+// which finish from where their records left them: nothing recorded as
+// verified is fetched again.
+func TestDaemonKill9(t *testing.T) {
+	peertest.RequireLibtorrent(t)
+	peertest.RequireCommand(t, "transmission-remote")
+	dir := t.TempDir()
+	seedDir := filepath.Join(dir, "seed")
+	lt := peertest.StartLibtorrent(t, nil)
+	const size, plen = 1_500_000, 32 << 10
+	var hashes, files []string
+	for _, name := range []string{"one", "two", "three"} {
+		src := filepath.Join(seedDir, name)
+		peertest.WriteRandomFile(t, src, size)
+		b, ih := peertest.CreateTorrent(t, src, peertest.CreateOptions{PieceSize: plen, V1Only: true})
+		file := filepath.Join(dir, name+".torrent")
+		os.WriteFile(file, b, 0o644)
+		lt.AddTorrent(t, peertest.AddTorrent{TorrentFile: file, SavePath: seedDir, SeedMode: true, UploadLimit: 150_000})
+		hashes, files = append(hashes, ih), append(files, file)
+	}
+	state, dl := filepath.Join(dir, "state"), filepath.Join(dir, "dl")
+	d := startDaemon(t, state, dl, "--resume-interval", "500ms")
+	var noAuth [2]string
+	for i, f := range files {
+		remote(t, d, "-a", f)
+		lt.ConnectPeer(t, hashes[i], fmt.Sprintf("127.0.0.1:%d", d.peerPort))
+	}
+	// Mid-download: each torrent has a record with some pieces, none is
+	// complete.
+	recorded := make([]int64, 3)
+	waitFor(t, "records with progress", 60*time.Second, func() bool {
+		for _, ih := range hashes {
+			rec, err := resume.ReadFile(filepath.Join(state, ih+".resume"))
+			if err != nil || rec.Have.Count() < rec.NumPieces/5 {
+				return false
+			}
+		}
+		return true
+	})
+	d.cmd.Process.Kill()
+	<-d.exited
+	for i, ih := range hashes {
+		rec, err := resume.ReadFile(filepath.Join(state, ih+".resume"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rec.Have.All() {
+			t.Fatalf("torrent %d was complete before the kill; slow the seed down", i+1)
+		}
+		recorded[i] = min(int64(rec.Have.Count())*plen, size)
+		t.Logf("torrent %d: %d of %d pieces recorded at the kill", i+1, rec.Have.Count(), rec.NumPieces)
+	}
+
+	d = startDaemon(t, state, dl)
+	for i := range hashes {
+		st := torrentState(t, d, noAuth, i+1, "hashString", "downloadedEver")
+		if st["hashString"] != hashes[i] {
+			t.Fatalf("torrent %d after the restart: %v", i+1, st)
+		}
+		lt.ConnectPeer(t, hashes[i], fmt.Sprintf("127.0.0.1:%d", d.peerPort))
+	}
+	before := make([]int64, 3)
+	for i := range hashes {
+		before[i] = int64(torrentState(t, d, noAuth, i+1, "downloadedEver")["downloadedEver"].(float64))
+	}
+	for i := range hashes {
+		waitFor(t, fmt.Sprintf("torrent %d to finish", i+1), 90*time.Second, func() bool {
+			return torrentState(t, d, noAuth, i+1, "percentDone")["percentDone"] == 1.0
+		})
+		after := int64(torrentState(t, d, noAuth, i+1, "downloadedEver")["downloadedEver"].(float64))
+		fetched := after - before[i]
+		t.Logf("torrent %d: fetched %d bytes after the restart; %d were missing from its record", i+1, fetched, size-recorded[i])
+		if fetched > size-recorded[i]+4*plen {
+			t.Errorf("torrent %d fetched %d bytes after the restart, but only %d were missing from its record", i+1, fetched, size-recorded[i])
+		}
+		name := []string{"one", "two", "three"}[i]
+		peertest.SameFiles(t, filepath.Join(seedDir, name), filepath.Join(dl, name))
 	}
 	d.stop(t)
 }
