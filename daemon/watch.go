@@ -110,7 +110,7 @@ func readMagnetFile(path string) (string, error) {
 	link, _, _ := strings.Cut(strings.TrimSpace(string(b)), "\n")
 	link = strings.TrimSpace(link)
 	if !strings.HasPrefix(strings.ToLower(link), "magnet:") {
-		return "", errors.New("the file does not start with magnet:")
+		return "", errors.New("the file holds no magnet link")
 	}
 	return link, nil
 }
