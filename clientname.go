@@ -6,8 +6,15 @@ import (
 	"strings"
 )
 
+// Version is bt's version, as its peer id ("-BT0010-") and its extension
+// handshake ("bt/0.0.1") advertise it.
+const Version = "0.0.1"
+
 // peerIDPrefix is our Azureus-style client id: bt 0.0.1.0.
 const peerIDPrefix = "-BT0010-"
+
+// PeerIDPrefix is the start of every peer id bt sends.
+const PeerIDPrefix = peerIDPrefix
 
 // newPeerID returns "-BT0010-" followed by 12 random bytes.
 func newPeerID() [20]byte {

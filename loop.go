@@ -245,7 +245,11 @@ func (t *Torrent) startCheck(pieces []int, report bool) error {
 		var results []res
 		ctx, cancel := context.WithCancel(context.Background())
 		stop := context.AfterFunc(t.ctx, cancel)
-		err := st.Check(ctx, pieces, func(i int, ok bool) { results = append(results, res{i, ok}) })
+		t.countCheck(pieces)
+		err := st.Check(ctx, pieces, func(i int, ok bool) {
+			results = append(results, res{i, ok})
+			t.checkedN.Add(1)
+		})
 		stop()
 		cancel()
 		t.post(func() {

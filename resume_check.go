@@ -48,7 +48,11 @@ func (t *Torrent) initialCheck() {
 			}
 			ctx, cancel := context.WithCancel(context.Background())
 			stop := context.AfterFunc(t.ctx, cancel)
-			err = st.Check(ctx, pieces, func(i int, ok bool) { results = append(results, checkResult{i, ok}) })
+			t.countCheck(pieces)
+			err = st.Check(ctx, pieces, func(i int, ok bool) {
+				results = append(results, checkResult{i, ok})
+				t.checkedN.Add(1)
+			})
 			stop()
 			cancel()
 		}
@@ -59,6 +63,18 @@ func (t *Torrent) initialCheck() {
 type checkResult struct {
 	piece int
 	ok    bool
+}
+
+// countCheck starts the count of a hash check of pieces (nil: all).
+func (t *Torrent) countCheck(pieces []int) {
+	n := len(pieces)
+	if pieces == nil {
+		if m := t.meta.Load(); m != nil {
+			n = m.layout.NumPieces
+		}
+	}
+	t.checkedN.Store(0)
+	t.checkN.Store(int64(n))
 }
 
 // resumePlan validates the record against the torrent and its files. nil

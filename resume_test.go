@@ -519,3 +519,30 @@ func TestStopSavesOffTheLoop(t *testing.T) {
 		return err == nil && rec.State == "stopped"
 	})
 }
+
+// TestResumeSavedAsItGoes: with a long ResumeInterval, the record still
+// follows a download that goes on for a while (saved after every
+// sixteenth of the torrent, at most every few seconds), so a kill -9
+// midway costs little recheck, not everything since the start.
+func TestResumeSavedAsItGoes(t *testing.T) {
+	dir := t.TempDir()
+	src := makeData(t, filepath.Join(dir, "seed"), "tree", 600_000, 400_000)
+	mi := makeTorrent(t, src, 16<<10)
+	seeder := newTestClient(t, Config{MaxUploadRate: 128 << 10})
+	st, err := seeder.AddTorrent(mi, &TorrentOptions{Dir: filepath.Join(dir, "seed")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitSeeding(t, st, 10*time.Second)
+	state := filepath.Join(dir, "state")
+	c := newTestClient(t, Config{NoListen: true, StateDir: state, NoRestore: true, ResumeInterval: time.Hour})
+	tor, err := c.AddTorrent(mi, &TorrentOptions{Dir: filepath.Join(dir, "leech"), Peers: []netip.AddrPort{loopback(seeder.Port())}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(state, mi.InfoHash.String()+".resume")
+	waitfor.Cond(t, 30*time.Second, "a record of part of the data", func() bool {
+		rec, err := resume.ReadFile(path)
+		return err == nil && rec.Have.Count() > 0 && rec.Have.Count() < mi.Info.NumPieces() && !tor.Complete()
+	})
+}

@@ -331,7 +331,7 @@ func (t *Torrent) wireConfig() *wire.Config {
 		InfoHash:        t.infoHash,
 		PeerID:          t.client.peerID,
 		MaxPeerRequests: 2000,
-		ClientVersion:   "bt/0.1",
+		ClientVersion:   "bt/" + Version,
 		ListenPort:      t.client.Port(),
 		DHT:             t.useDHT(),
 		Logger:          t.log,

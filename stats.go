@@ -9,11 +9,15 @@ import (
 
 // Stats is a snapshot of a torrent's progress and transfer.
 type Stats struct {
-	State      State
-	Pieces     int   // pieces verified
-	NumPieces  int   // pieces in the torrent (0 before metadata)
-	Size       int64 // bytes in the torrent
-	Left       int64 // wanted bytes still missing (-1 before metadata)
+	State     State
+	Pieces    int   // pieces verified
+	NumPieces int   // pieces in the torrent (0 before metadata)
+	Size      int64 // bytes in the torrent
+	Left      int64 // wanted bytes still missing (-1 before metadata)
+	// Wanted is the bytes of the pieces of the files chosen for download
+	// (Size when every file is wanted; 0 before metadata): the whole that
+	// Left counts down, for a progress display.
+	Wanted     int64
 	Downloaded int64 // payload bytes received
 	Uploaded   int64 // payload bytes sent
 	// DownloadRate and UploadRate are recent payload rates in bytes/s.
@@ -28,6 +32,9 @@ type Stats struct {
 	DistributedCopies float64
 	Complete          bool
 	Checking          bool
+	// Checked and ToCheck are a running hash check's progress: pieces
+	// hashed so far, of how many.
+	Checked, ToCheck int
 }
 
 // Stats returns a snapshot of the torrent's progress.
@@ -43,7 +50,10 @@ func (t *Torrent) Stats() Stats {
 		}
 		s.Complete = t.completed
 		s.Checking = t.checking
-		s.Left = t.left()
+		if t.checking {
+			s.Checked, s.ToCheck = int(t.checkedN.Load()), int(t.checkN.Load())
+		}
+		s.Left, s.Wanted = t.left(), t.wanted()
 		s.DistributedCopies = t.distributedCopies()
 		if m := t.meta.Load(); m != nil {
 			s.NumPieces = m.layout.NumPieces

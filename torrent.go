@@ -131,17 +131,20 @@ type Torrent struct {
 	peakDiskBytes int64 // the most diskBytes has been: back-pressure keeps it near DiskQueueBytes
 	writing       int
 	checking      bool
-	completed     bool // EventComplete sent for the current wanted set
-	syncing       bool
-	choke         choker.Choker
-	lastChoke     time.Time
-	sources       []*sourceState
-	fetcher       *metadata.Fetcher // a magnet's, made with the torrent
-	waiters       []chan struct{}   // WaitComplete callers
-	res           resumeState       // resume data (resume.go)
-	rd            readers           // streaming readers (reader.go)
-	lim           torrentLimits     // rate and connection limits (limits.go)
-	disc          discovery         // trackers and DHT (trackers.go, dht.go)
+	// checkedN and checkN are the running hash check's progress: pieces
+	// hashed so far, of how many (written by the checking goroutine).
+	checkedN, checkN atomic.Int64
+	completed        bool // EventComplete sent for the current wanted set
+	syncing          bool
+	choke            choker.Choker
+	lastChoke        time.Time
+	sources          []*sourceState
+	fetcher          *metadata.Fetcher // a magnet's, made with the torrent
+	waiters          []chan struct{}   // WaitComplete callers
+	res              resumeState       // resume data (resume.go)
+	rd               readers           // streaming readers (reader.go)
+	lim              torrentLimits     // rate and connection limits (limits.go)
+	disc             discovery         // trackers and DHT (trackers.go, dht.go)
 
 	pexMu  sync.Mutex
 	pexNew []netip.AddrPort // peers learnt by PEX, taken on each tick
@@ -311,6 +314,20 @@ func (t *Torrent) left() int64 {
 	var n int64
 	for i := range t.pick.NumPieces() {
 		if t.pick.Priority(i) > 0 && !t.pick.Have(i) {
+			n += t.pick.PieceSize(i)
+		}
+	}
+	return n
+}
+
+// wanted returns the bytes of the wanted pieces (0 before metadata).
+func (t *Torrent) wanted() int64 {
+	if t.pick == nil {
+		return 0
+	}
+	var n int64
+	for i := range t.pick.NumPieces() {
+		if t.pick.Priority(i) > 0 {
 			n += t.pick.PieceSize(i)
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/bt-go/bt/metainfo"
 )
@@ -44,8 +45,13 @@ type Dir struct {
 	Path string
 }
 
+// staleTemp is the age past which a temporary file of WriteFile is taken
+// for a crash's leftover: a live writer renames its file within moments.
+const staleTemp = 10 * time.Minute
+
 // Open creates the state directory if needed and removes temporary files
-// a crash left behind.
+// a crash left behind: those older than a few minutes, so that another
+// process writing in the same directory keeps its own.
 func Open(path string) (*Dir, error) {
 	if err := os.MkdirAll(path, 0o700); err != nil {
 		return nil, fmt.Errorf("resume: state directory: %w", err)
@@ -55,7 +61,10 @@ func Open(path string) (*Dir, error) {
 		return nil, fmt.Errorf("resume: state directory: %w", err)
 	}
 	for _, e := range ents {
-		if strings.Contains(e.Name(), tmpInfix) && !e.IsDir() {
+		if !strings.Contains(e.Name(), tmpInfix) || e.IsDir() {
+			continue
+		}
+		if info, err := e.Info(); err == nil && time.Since(info.ModTime()) > staleTemp {
 			os.Remove(filepath.Join(path, e.Name()))
 		}
 	}

@@ -214,15 +214,24 @@ func TestDir(t *testing.T) {
 	if _, err := Open(path); err != nil {
 		t.Fatal(err)
 	}
-	// A temporary file left by a crash is removed by the next Open.
-	os.WriteFile(filepath.Join(path, "x.resume.tmp-123"), nil, 0o600)
+	// A temporary file left by a crash is removed by the next Open; one
+	// that another process is writing this moment is not.
+	old := filepath.Join(path, "x.resume.tmp-123")
+	os.WriteFile(old, nil, 0o600)
+	long := time.Now().Add(-time.Hour)
+	os.Chtimes(old, long, long)
+	live := filepath.Join(path, "y.resume.tmp-456")
+	os.WriteFile(live, nil, 0o600)
 	os.WriteFile(filepath.Join(path, "README"), nil, 0o600)
 	d, err := Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(filepath.Join(path, "x.resume.tmp-123")); !errors.Is(err, fs.ErrNotExist) {
+	if _, err := os.Stat(old); !errors.Is(err, fs.ErrNotExist) {
 		t.Fatalf("temporary file kept: %v", err)
+	}
+	if _, err := os.Stat(live); err != nil {
+		t.Fatalf("another process's temporary file removed: %v", err)
 	}
 	r := sample()
 	if err := d.Save(r); err != nil {

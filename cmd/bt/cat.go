@@ -2,9 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
-	"strings"
+	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -43,28 +44,37 @@ removed at the end.`,
 	return cmd
 }
 
-func runCat(ctx context.Context, stdout, stderr io.Writer, source, pattern string, f *streamFlags) error {
+func runCat(ctx context.Context, stdout, stderr io.Writer, arg, pattern string, f *streamFlags) error {
+	src, err := loadSource(arg)
+	if err != nil {
+		return fmt.Errorf("cat: %w", err)
+	}
 	// Only the file read is wanted: for a .torrent from the start, for a
 	// magnet link once the metadata is here.
 	opts := &bt.TorrentOptions{}
 	idx := -1
-	if !strings.HasPrefix(strings.ToLower(source), "magnet:") {
-		if mi, err := metainfo.LoadFile(source); err == nil {
-			if idx, err = chooseFile(mi, pattern); err != nil {
-				return fmt.Errorf("cat: %w", err)
-			}
-			opts.FilePriorities = onlyFile(len(mi.Info.Layout().Files), idx)
+	if src.mi != nil {
+		if idx, err = chooseFile(src.mi, pattern); err != nil {
+			return fmt.Errorf("cat: %w", err)
 		}
+		opts.FilePriorities = onlyFile(len(src.mi.Info.Layout().Files), idx)
 	}
-	s, err := openStream(stderr, "cat", source, f, opts)
+	s, err := openStream(stderr, "cat", src, f, opts)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
+	// The data goes to stdout; what is going on, to stderr.
+	if !f.quiet {
+		defer s.show(stderr)()
+	}
 	if idx < 0 {
 		mi, err := s.waitMetadata(ctx)
 		if err != nil {
-			return fmt.Errorf("cat: waiting for the metadata: %w", err)
+			if ctx.Err() != nil {
+				return errInterrupted
+			}
+			return fmt.Errorf("cat: waiting for the metadata: %s", plainError(err))
 		}
 		if idx, err = chooseFile(mi, pattern); err != nil {
 			return fmt.Errorf("cat: %w", err)
@@ -75,15 +85,18 @@ func runCat(ctx context.Context, stdout, stderr io.Writer, source, pattern strin
 	}
 	r, err := s.tor.NewReader(idx)
 	if err != nil {
-		return fmt.Errorf("cat: %w", err)
+		return fmt.Errorf("cat: %s", plainError(err))
 	}
 	defer r.Close()
 	r.SetContext(ctx)
 	if _, err := io.Copy(stdout, r); err != nil {
-		if ctx.Err() != nil {
-			return fmt.Errorf("cat: interrupted")
+		switch {
+		case errors.Is(err, syscall.EPIPE):
+			return errBrokenPipe
+		case ctx.Err() != nil:
+			return errInterrupted
 		}
-		return fmt.Errorf("cat: %s", strings.TrimPrefix(err.Error(), "bt: "))
+		return fmt.Errorf("cat: %s", plainError(err))
 	}
 	return nil
 }

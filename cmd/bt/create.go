@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -47,7 +49,13 @@ such as 262144, 256K or 1M.`,
 				WebSeeds: webSeeds, NoCreationDate: noDate,
 			}
 			for _, t := range trackers {
-				opts.Trackers = append(opts.Trackers, strings.Split(t, ","))
+				tier := strings.Split(t, ",")
+				for _, u := range tier {
+					if err := checkTrackerURL(u); err != nil {
+						return fmt.Errorf("create: -t %w", err)
+					}
+				}
+				opts.Trackers = append(opts.Trackers, tier)
 			}
 			if pieceLength != "" {
 				n, err := parseByteSize(pieceLength)
@@ -73,9 +81,12 @@ such as 262144, 256K or 1M.`,
 	return cmd
 }
 
-func runCreate(cmd *cobra.Command, path, out string, force bool, opts metainfo.CreateOptions) error {
+func runCreate(cmd *cobra.Command, path, out string, force bool, opts metainfo.CreateOptions) (err error) {
 	if _, err := os.Stat(path); err != nil {
-		return fmt.Errorf("create: %w", err)
+		if errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("create: %s does not exist", path)
+		}
+		return fmt.Errorf("create: %s: %v", path, unwrapPathError(err))
 	}
 	if out == "" {
 		base := opts.Name
@@ -93,6 +104,16 @@ func runCreate(cmd *cobra.Command, path, out string, force bool, opts metainfo.C
 			return fmt.Errorf("create: %s already exists (use --force to overwrite)", out)
 		}
 	}
+	// Before hashing what may be gigabytes: can the output be written?
+	// The torrent goes into a temporary file beside it, renamed at the end.
+	tmp, err := os.CreateTemp(filepath.Dir(out), "."+filepath.Base(out)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("create: %s cannot be written: %v", out, unwrapPathError(err))
+	}
+	defer func() {
+		tmp.Close()
+		os.Remove(tmp.Name())
+	}()
 	stdout := cmd.OutOrStdout()
 	progress, finish := newHashProgress(stdout)
 	opts.Progress = progress
@@ -105,26 +126,38 @@ func runCreate(cmd *cobra.Command, path, out string, force bool, opts metainfo.C
 	if err != nil {
 		return fmt.Errorf("create: %w", err)
 	}
-	flag := os.O_WRONLY | os.O_CREATE | os.O_TRUNC
-	if !force {
-		flag |= os.O_EXCL
+	if _, err := tmp.Write(data); err != nil {
+		return fmt.Errorf("create: writing %s: %v", out, unwrapPathError(err))
 	}
-	f, err := os.OpenFile(out, flag, 0o644)
+	if err := tmp.Chmod(0o644); err != nil {
+		return fmt.Errorf("create: writing %s: %v", out, unwrapPathError(err))
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("create: writing %s: %v", out, unwrapPathError(err))
+	}
+	if force {
+		err = os.Rename(tmp.Name(), out)
+	} else if err = os.Link(tmp.Name(), out); errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("create: %s already exists (use --force to overwrite)", out)
+	}
 	if err != nil {
-		return fmt.Errorf("create: %w", err)
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return fmt.Errorf("create: writing %s: %w", out, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("create: writing %s: %w", out, err)
+		return fmt.Errorf("create: writing %s: %v", out, unwrapPathError(err))
 	}
 	l := m.Info.Layout()
 	fmt.Fprintf(stdout, "created %s\n", out)
 	fmt.Fprintf(stdout, "info hash: %s\n", m.InfoHash)
 	fmt.Fprintf(stdout, "size:      %s in %d file(s), %d pieces of %s\n",
 		humanSize(l.TotalLength), len(l.Files), l.NumPieces, humanSize(l.PieceLength))
+	return nil
+}
+
+// checkTrackerURL accepts the tracker URLs bt and other clients can
+// announce to: http, https and udp ones with a host.
+func checkTrackerURL(u string) error {
+	p, err := url.Parse(u)
+	if err != nil || p.Host == "" || p.Scheme != "http" && p.Scheme != "https" && p.Scheme != "udp" {
+		return fmt.Errorf("%q is not an http, https or udp tracker URL", u)
+	}
 	return nil
 }
 
@@ -187,21 +220,4 @@ func parseByteSize(s string) (int64, error) {
 		return 0, errors.New("not a positive size")
 	}
 	return n * mult, nil
-}
-
-// humanSize formats a byte count with binary units: "1.5 MiB", "512 B".
-func humanSize(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return strconv.FormatInt(n, 10) + " B"
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit && exp < 5; m /= unit {
-		div *= unit
-		exp++
-	}
-	v := float64(n) / float64(div)
-	s := strconv.FormatFloat(v, 'f', 1, 64)
-	s = strings.TrimSuffix(s, ".0")
-	return s + " " + string("KMGTPE"[exp]) + "iB"
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/bt-go/bt"
+	"github.com/bt-go/bt/internal/termtext"
 )
 
 // publicDHTBootstrap is where the DHT is joined when no --dht-bootstrap is
@@ -86,6 +87,35 @@ func (f *discoveryFlags) tiers() ([][]string, error) {
 	return tiers, nil
 }
 
+// canFindPeers fails at once when nothing could ever find a peer for src:
+// no tracker in it or in --tracker, no peer in it or in --peer, and the
+// DHT off (--no-dht, or a private torrent).
+func (f *discoveryFlags) canFindPeers(src *source, dht, peers bool) error {
+	if peers || len(f.trackers) > 0 {
+		return nil
+	}
+	what := "torrent"
+	if src.mi != nil {
+		if len(src.mi.Trackers()) > 0 {
+			return nil
+		}
+		dht = dht && !src.mi.Info.Private
+	} else {
+		if len(src.mag.Trackers) > 0 || len(src.mag.Peers) > 0 {
+			return nil
+		}
+		what = "magnet link"
+	}
+	if dht {
+		return nil
+	}
+	why := "the DHT is off (--no-dht)"
+	if src.mi != nil && src.mi.Info.Private {
+		why = "it is private, so the DHT is not used"
+	}
+	return fmt.Errorf("nothing can find peers for this %s: it names no tracker or peer and %s; give --peer HOST:PORT or --tracker URL", what, why)
+}
+
 // apply adds the --tracker URLs to tor, one tier each.
 func (f *discoveryFlags) apply(tor *bt.Torrent) error {
 	if len(f.trackers) == 0 {
@@ -97,7 +127,7 @@ func (f *discoveryFlags) apply(tor *bt.Torrent) error {
 	}
 	err = tor.AddTrackers(tiers...)
 	if errors.Is(err, bt.ErrPrivate) {
-		return fmt.Errorf("--tracker: %s is private: it uses only its own trackers", tor.Name())
+		return fmt.Errorf("--tracker: %s is private: it uses only its own trackers", termtext.Safe(tor.Name()))
 	}
 	return err
 }

@@ -6,18 +6,17 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"log/slog"
 	"net"
 	"net/netip"
 	"os"
-	"strings"
+	"path/filepath"
+	"syscall"
 	"time"
 
-	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
 
 	"github.com/bt-go/bt"
+	"github.com/bt-go/bt/internal/termtext"
 )
 
 func init() { rootCmd.AddCommand(newDownloadCmd()) }
@@ -58,14 +57,26 @@ number), from --peer addresses, from peers that connect to --port, and from
 peer exchange. A private torrent uses its own trackers only. A tracker that
 fails is reported once, and again only when its error changes.
 
-On a terminal a progress bar shows percent done, download and upload rates,
-connected peers and the time left; otherwise a plain line is printed every
-few seconds. The first Ctrl-C stops cleanly; a second one exits at once.
+On a terminal one status line, redrawn in place and cut to the terminal's
+width, shows percent done, download and upload rates, the time left and the
+connected peers; otherwise a plain line naming the torrent is printed every
+few seconds. Percent, sizes and time left are of the files chosen. At the
+end bt prints the time taken, the average rate and where the data is. The
+first Ctrl-C stops cleanly (exit status 130: run the same command again to
+resume); a second one exits at once.
 
 --only and --skip choose files by the indices bt info shows (3, 2-5) or by
-a glob on their path (*.mkv, sub/*); skipped files are not created. Resume
-data kept in --state-dir lets an interrupted or killed download continue
-where it was, without hashing what it already verified.`,
+a glob on their path (*.mkv, sub/*); skipped files are not created, and
+choosing none is an error. Resume data kept in --state-dir lets an
+interrupted or killed download continue where it was, without hashing what
+it already verified; it is saved every 30 s and after every 32 MiB
+verified.
+
+Besides the data, DIR holds two hidden files per torrent: ".<infohash>.parts"
+keeps the bytes of skipped files that share a piece with wanted ones, and
+".<infohash>.lock", while bt runs, keeps a second bt process from
+downloading the same torrent into DIR (a shared --state-dir is locked the
+same way).`,
 		Example: `  bt download --dir ~/Downloads --peer 192.0.2.7:6881 debian.iso.torrent
   bt download "magnet:?xt=urn:btih:...&x.pe=192.0.2.7:6881"
   bt download --no-dht --tracker udp://tracker.example.org:6969/announce debian.iso.torrent
@@ -83,138 +94,195 @@ where it was, without hashing what it already verified.`,
 	return cmd
 }
 
+// errStopped is a download interrupted before it completed: the command
+// exits with status 130, as a shell does for Ctrl-C.
+var errStopped = errors.New("stopped; run the same command again to resume")
+
 // runTransfer downloads (and with seed, seeds afterwards) or, with
 // seedOnly, checks the data and seeds it.
-func runTransfer(ctx context.Context, stdout, stderr io.Writer, command, source string, f *transferFlags, seed, seedOnly bool) error {
+func runTransfer(ctx context.Context, stdout, stderr io.Writer, command, arg string, f *transferFlags, seed, seedOnly bool) (err error) {
 	peers, err := parsePeers(f.peers)
 	if err != nil {
-		return fmt.Errorf("%s: %w", command, err)
+		return err
 	}
-	if err := checkWritableDir(f.dir, seedOnly); err != nil {
-		return fmt.Errorf("%s: %w", command, err)
+	if err := checkPort(f.port); err != nil {
+		return err
 	}
-	level := slog.LevelWarn
-	if f.debug {
-		level = slog.LevelDebug
-	}
-	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	logger := newLogger(stderr, f.debug)
 	cfg := bt.Config{ListenAddr: fmt.Sprintf(":%d", f.port), DataDir: f.dir, Logger: logger}
 	if err := f.lim.configure(&cfg); err != nil {
-		return fmt.Errorf("%s: %w", command, err)
+		return err
 	}
 	if err := f.disc.configure(&cfg); err != nil {
-		return fmt.Errorf("%s: %w", command, err)
+		return err
 	}
-	if err := f.state.configure(&cfg, logger); err != nil {
-		return fmt.Errorf("%s: %w", command, err)
+	if _, err := f.disc.tiers(); err != nil {
+		return err
+	}
+	src, err := loadSource(arg)
+	if err != nil {
+		return err
+	}
+	if seedOnly && src.mag != nil {
+		return errors.New("seeding needs a .torrent file, not a magnet link")
+	}
+	if !seedOnly {
+		if err := f.disc.canFindPeers(src, cfg.DHT, len(peers) > 0); err != nil {
+			return err
+		}
+	}
+	opts := &bt.TorrentOptions{Dir: f.dir, Peers: peers}
+	if err := f.state.apply(src, opts, logger); err != nil {
+		return err
+	}
+	if err := f.state.configure(&cfg, stderr); err != nil {
+		return err
 	}
 	client, err := bt.NewClient(cfg)
 	if errors.Is(err, bt.ErrPortInUse) {
-		return fmt.Errorf("%s: port %d is already in use", command, f.port)
+		return fmt.Errorf("port %d is already in use", f.port)
 	}
 	if err != nil {
-		return fmt.Errorf("%s: %w", command, err)
+		return errors.New(plainError(err))
 	}
 	defer client.Close()
+	// The download directory is made only once start-up has worked, and
+	// removed again (if still empty) when the rest of it fails.
+	made, err := makeDir(f.dir, seedOnly)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil && !errors.Is(err, errStopped) {
+			made.undo()
+		}
+	}()
+	lock, err := lockTorrent(src.name(), src.infoHash(), f.dir, cfg.StateDir)
+	if err != nil {
+		return err
+	}
+	defer lock.Unlock()
 
 	checked := make(chan struct{}, 1)
-	opts := &bt.TorrentOptions{Dir: f.dir, Peers: peers, OnEvent: func(e bt.Event) {
+	next := opts.OnEvent
+	opts.OnEvent = func(e bt.Event) {
 		if e.Type == bt.EventCheckDone {
 			select {
 			case checked <- struct{}{}:
 			default:
 			}
 		}
-	}}
-	if err := f.state.apply(source, opts, logger); err != nil {
-		return fmt.Errorf("%s: %w", command, err)
+		if next != nil {
+			next(e)
+		}
 	}
-	if seedOnly && strings.HasPrefix(strings.ToLower(source), "magnet:") {
-		return fmt.Errorf("%s: seeding needs a .torrent file, not a magnet link", command)
-	}
-	tor, err := client.Add(source, opts)
+	tor, err := client.Add(arg, opts)
 	if err != nil {
-		return fmt.Errorf("%s: %s", command, strings.TrimPrefix(err.Error(), "bt: "))
+		return errors.New(plainError(err))
 	}
 	if err := f.disc.apply(tor); err != nil {
-		return fmt.Errorf("%s: %w", command, err)
+		return err
 	}
 	out := stdout
 	if f.quiet {
 		out = io.Discard
 	}
 	defer reportTrackers(out, tor)()
+	prog := newTransferProgress(out, tor.Name())
 	if seedOnly {
-		select {
-		case <-checked:
-		case <-ctx.Done():
-			return fmt.Errorf("%s: interrupted", command)
+		if err := showUntil(ctx, prog, tor, checked); err != nil {
+			return err
 		}
 		s := tor.Stats()
 		if err := tor.Err(); err != nil {
-			return fmt.Errorf("%s: %s", command, strings.TrimPrefix(err.Error(), "bt: "))
+			return errors.New(plainError(err))
 		}
 		if s.Pieces < s.NumPieces {
-			return fmt.Errorf("%s: only %d of %d pieces of %s are in %s; use bt download to fetch the rest",
-				command, s.Pieces, s.NumPieces, tor.Name(), f.dir)
+			return fmt.Errorf("only %d of %d pieces of %s are in %s; use bt download to fetch the rest",
+				s.Pieces, s.NumPieces, termtext.Safe(tor.Name()), f.dir)
 		}
-		fmt.Fprintf(out, "seeding %s (%s) on port %d; interrupt to stop\n", tor.Name(), sizeString(s.Size), client.Port())
-		return seedUntil(ctx, out, tor)
+		fmt.Fprintf(out, "seeding %s (%s) on port %d; interrupt to stop\n", termtext.Safe(tor.Name()), sizeString(s.Size), client.Port())
+		return seedUntil(ctx, prog, tor)
 	}
 
-	prog := newTransferProgress(out)
-	stop := make(chan struct{})
-	progDone := make(chan struct{})
+	done := make(chan struct{})
+	var werr error
 	go func() {
-		defer close(progDone)
-		tick := time.NewTicker(500 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-tick.C:
-				prog.update(tor)
-			}
-		}
+		werr = tor.WaitComplete(ctx)
+		close(done)
 	}()
-	err = tor.WaitComplete(ctx)
-	close(stop)
-	<-progDone
-	prog.finish(tor)
-	if err != nil {
-		if ctx.Err() != nil {
-			return fmt.Errorf("%s: interrupted", command)
-		}
-		return fmt.Errorf("%s: %s", command, strings.TrimPrefix(err.Error(), "bt: "))
+	if err := showUntil(ctx, prog, tor, done); err != nil {
+		<-done
+		return err
 	}
-	s := tor.Stats()
-	fmt.Fprintf(out, "%s: complete, %s in %s\n", tor.Name(), sizeString(s.Size), tor.Dir())
+	if werr != nil {
+		prog.clear()
+		if ctx.Err() != nil {
+			return errStopped
+		}
+		if serr := f.state.selectErr(); serr != nil {
+			return serr
+		}
+		return errors.New(plainError(werr))
+	}
+	prog.summary(tor)
 	if !seed {
 		return nil
 	}
 	fmt.Fprintf(out, "seeding on port %d; interrupt to stop\n", client.Port())
-	return seedUntil(ctx, out, tor)
+	return seedUntil(ctx, prog, tor)
 }
 
-// seedUntil seeds until ctx ends, printing the upload now and then.
-func seedUntil(ctx context.Context, out io.Writer, tor *bt.Torrent) error {
-	tick := time.NewTicker(30 * time.Second)
+// showUntil shows tor's progress until done is closed, or returns
+// errStopped when ctx ends first.
+func showUntil(ctx context.Context, prog *transferProgress, tor *bt.Torrent, done <-chan struct{}) error {
+	tick := time.NewTicker(500 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-done:
+			return nil
+		case <-ctx.Done():
+			prog.clear()
+			return errStopped
+		case <-tick.C:
+			prog.update(tor)
+		}
+	}
+}
+
+// seedUntil seeds until ctx ends: a live status line on a terminal
+// (uploaded, rate, peers, ratio), a plain line every half minute otherwise.
+func seedUntil(ctx context.Context, prog *transferProgress, tor *bt.Torrent) error {
+	every := 30 * time.Second
+	if prog.fd >= 0 {
+		every = time.Second
+	}
+	tick := time.NewTicker(every)
 	defer tick.Stop()
 	for {
 		select {
 		case <-ctx.Done():
+			prog.clear()
 			s := tor.Stats()
-			fmt.Fprintf(out, "stopped; uploaded %s\n", sizeString(s.Uploaded))
+			fmt.Fprintf(prog.w, "stopped seeding; uploaded %s\n", sizeString(s.Uploaded))
 			return nil
 		case <-tick.C:
 			if err := tor.Err(); err != nil {
-				return fmt.Errorf("seed: %s", strings.TrimPrefix(err.Error(), "bt: "))
+				prog.clear()
+				return errors.New(plainError(err))
 			}
-			s := tor.Stats()
-			fmt.Fprintf(out, "uploaded %s, %s/s, %d peers\n", sizeString(s.Uploaded), sizeString(int64(s.UploadRate)), s.Peers)
+			prog.seeding(tor.Stats())
 		}
 	}
+}
+
+// checkPort checks a --port value.
+func checkPort(p int) error {
+	if p < 0 || p > 65535 {
+		return fmt.Errorf("--port %d is not a port number (0 to 65535; 0 picks a free one)", p)
+	}
+	return nil
 }
 
 // parsePeers resolves --peer arguments.
@@ -231,33 +299,52 @@ func parsePeers(list []string) ([]netip.AddrPort, error) {
 	return out, nil
 }
 
-// checkWritableDir makes sure dir exists (creating it unless it must
-// already hold the data) and can be written.
-func checkWritableDir(dir string, mustExist bool) error {
+// madeDir is a download directory makeDir created, with the parents it
+// created, so a failed start can remove them again.
+type madeDir []string
+
+// undo removes the directories made, if they are still empty.
+func (m madeDir) undo() {
+	for _, d := range m {
+		os.Remove(d)
+	}
+}
+
+// makeDir makes sure dir exists (creating it and its parents unless it
+// must already hold the data) and can be written.
+func makeDir(dir string, mustExist bool) (madeDir, error) {
 	if mustExist {
 		st, err := os.Stat(dir)
 		if err != nil {
-			return fmt.Errorf("directory %s does not exist", dir)
+			return nil, fmt.Errorf("directory %s does not exist", dir)
 		}
 		if !st.IsDir() {
-			return fmt.Errorf("%s is not a directory", dir)
+			return nil, fmt.Errorf("%s is not a directory", dir)
 		}
-		return nil
+		return nil, nil
+	}
+	var made madeDir
+	for d := filepath.Clean(dir); ; d = filepath.Dir(d) {
+		if _, err := os.Lstat(d); err == nil || filepath.Dir(d) == d {
+			break
+		}
+		made = append(made, d) // deepest first, the order undo needs
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		if errors.Is(err, fs.ErrExist) || errors.Is(err, fs.ErrInvalid) {
-			return fmt.Errorf("%s is not a directory", dir)
+		if errors.Is(err, fs.ErrExist) || errors.Is(err, fs.ErrInvalid) || errors.Is(err, syscall.ENOTDIR) {
+			return nil, fmt.Errorf("%s is not a directory", dir)
 		}
-		return fmt.Errorf("directory %s cannot be created: %v", dir, unwrapPathError(err))
+		return nil, fmt.Errorf("directory %s cannot be created: %v", dir, unwrapPathError(err))
 	}
 	f, err := os.CreateTemp(dir, ".bt-write-test-*")
 	if err != nil {
-		return fmt.Errorf("directory %s is not writable", dir)
+		made.undo()
+		return nil, fmt.Errorf("directory %s is not writable", dir)
 	}
 	name := f.Name()
 	f.Close()
 	os.Remove(name)
-	return nil
+	return made, nil
 }
 
 func unwrapPathError(err error) error {
@@ -266,89 +353,4 @@ func unwrapPathError(err error) error {
 		return pe.Err
 	}
 	return err
-}
-
-// transferProgress shows a download's progress: a bar on a terminal, a
-// plain line every few seconds otherwise.
-type transferProgress struct {
-	w     io.Writer
-	tty   bool
-	bar   *progressbar.ProgressBar
-	last  time.Time
-	start time.Time
-}
-
-func newTransferProgress(w io.Writer) *transferProgress {
-	p := &transferProgress{w: w, start: time.Now()}
-	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		p.tty = true
-	}
-	return p
-}
-
-func (p *transferProgress) line(tor *bt.Torrent, s bt.Stats) string {
-	if s.NumPieces == 0 {
-		return fmt.Sprintf("fetching metadata, %d peers", s.Peers)
-	}
-	if s.Checking {
-		return "checking existing data"
-	}
-	pct := 100 * float64(s.Size-max(s.Left, 0)) / float64(max(s.Size, 1))
-	eta := "--"
-	if s.DownloadRate > 1 && s.Left > 0 {
-		eta = (time.Duration(float64(s.Left)/s.DownloadRate) * time.Second).Round(time.Second).String()
-	}
-	return fmt.Sprintf("%5.1f%%  ↓ %s/s  ↑ %s/s  %d peers  ETA %s", pct,
-		sizeString(int64(s.DownloadRate)), sizeString(int64(s.UploadRate)), s.Peers, eta)
-}
-
-func (p *transferProgress) update(tor *bt.Torrent) {
-	if p.w == io.Discard {
-		return
-	}
-	s := tor.Stats()
-	if !p.tty {
-		if time.Since(p.last) >= 5*time.Second {
-			p.last = time.Now()
-			fmt.Fprintln(p.w, p.line(tor, s))
-		}
-		return
-	}
-	if p.bar == nil && s.Size > 0 {
-		p.bar = progressbar.NewOptions64(s.Size,
-			progressbar.OptionSetWriter(p.w),
-			progressbar.OptionSetDescription(tor.Name()),
-			progressbar.OptionSetWidth(30),
-			progressbar.OptionClearOnFinish(),
-		)
-	}
-	if p.bar == nil {
-		fmt.Fprintf(p.w, "\r%s", p.line(tor, s))
-		return
-	}
-	// Unthrottled (update runs twice a second), each call draws: the last
-	// one shows the bar and the line of the same moment.
-	_ = p.bar.Set64(s.Size - max(s.Left, 0))
-	p.bar.Describe(tor.Name() + "  " + p.line(tor, s))
-}
-
-func (p *transferProgress) finish(tor *bt.Torrent) {
-	if p.bar != nil {
-		_ = p.bar.Finish()
-		fmt.Fprintln(p.w)
-	}
-}
-
-// sizeString formats bytes with binary units.
-func sizeString(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit && exp < 5; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }

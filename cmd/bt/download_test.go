@@ -121,7 +121,7 @@ func TestDownloadErrors(t *testing.T) {
 		want string
 	}{
 		{[]string{"download", "--bogus", file}, "unknown flag: --bogus"},
-		{[]string{"download", "--dir", t.TempDir(), "--port", "0", filepath.Join(t.TempDir(), "missing.torrent")}, "no such file"},
+		{[]string{"download", "--dir", t.TempDir(), "--port", "0", filepath.Join(t.TempDir(), "missing.torrent")}, "does not exist"},
 		{[]string{"download", "--dir", t.TempDir(), "--port", "0", garbage}, "bad.torrent"},
 		{[]string{"download", "--dir", notDir, "--port", "0", file}, "not a directory"},
 		{[]string{"download", "--dir", t.TempDir(), "--port", itoa(busy), file}, "already in use"},

@@ -42,10 +42,11 @@ the link carries. Paths are shown as bt would write them on disk.`,
 				printMagnet(w, m)
 				return nil
 			}
-			m, err := metainfo.LoadFile(arg)
+			src, err := loadSource(arg)
 			if err != nil {
-				return cliError("info", err)
+				return fmt.Errorf("info: %w", err)
 			}
+			m := src.mi
 			if asJSON {
 				return writeJSON(w, torrentJSON(m))
 			}
@@ -72,7 +73,7 @@ type infoTorrent struct {
 	Name         string                `json:"name"`
 	InfoHash     string                `json:"info_hash"`
 	InfoHashV2   string                `json:"info_hash_v2,omitempty"`
-	TotalLength  int64                 `json:"total_length"`
+	TotalLength  *int64                `json:"total_length"` // null: a magnet link without xl
 	PieceLength  int64                 `json:"piece_length,omitempty"`
 	NumPieces    int                   `json:"num_pieces,omitempty"`
 	Private      bool                  `json:"private"`
@@ -93,7 +94,7 @@ func torrentJSON(m *metainfo.MetaInfo) infoTorrent {
 	l := m.Info.Layout()
 	t := infoTorrent{
 		Name: l.Files[0].Path[0], InfoHash: m.InfoHash.String(),
-		TotalLength: l.TotalLength, PieceLength: l.PieceLength, NumPieces: l.NumPieces,
+		TotalLength: &l.TotalLength, PieceLength: l.PieceLength, NumPieces: l.NumPieces,
 		Private: m.Info.Private, Hybrid: m.Info.Hybrid,
 		Trackers: m.Trackers(), WebSeeds: m.URLList,
 		CreationDate: m.CreationDate, CreatedBy: m.CreatedBy, Comment: m.Comment, Source: m.Info.Source,
@@ -114,9 +115,12 @@ func torrentJSON(m *metainfo.MetaInfo) infoTorrent {
 
 func magnetJSON(m *metainfo.Magnet) infoTorrent {
 	t := infoTorrent{
-		Name: m.Name, InfoHash: m.InfoHash.String(), TotalLength: m.Length,
+		Name: m.Name, InfoHash: m.InfoHash.String(),
 		Trackers: [][]string{}, WebSeeds: m.WebSeeds, Peers: m.Peers, SelectOnly: m.SelectOnly,
 		Magnet: m.String(),
+	}
+	if m.Length > 0 {
+		t.TotalLength = &m.Length
 	}
 	if len(m.InfoHashV2) > 0 {
 		t.InfoHashV2 = fmt.Sprintf("%x", m.InfoHashV2)
@@ -133,6 +137,7 @@ func magnetJSON(m *metainfo.Magnet) infoTorrent {
 func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false) // magnet links keep their "&"
 	return enc.Encode(v)
 }
 

@@ -164,21 +164,33 @@ func TestInfoErrors(t *testing.T) {
 	dir := t.TempDir()
 	garbage := filepath.Join(dir, "garbage.torrent")
 	os.WriteFile(garbage, []byte("this is not bencode"), 0o644)
+	empty := filepath.Join(dir, "empty.torrent")
+	os.WriteFile(empty, nil, 0o644)
+	html := filepath.Join(dir, "page.torrent")
+	os.WriteFile(html, []byte("<!DOCTYPE html>\n<html><body>Download</body></html>"), 0o644)
 	bad := filepath.Join(dir, "bad.torrent")
 	os.WriteFile(bad, []byte("d4:infod4:name1:a12:piece lengthi0e6:lengthi5e6:pieces0:ee"), 0o644)
 	for _, tt := range []struct {
 		args []string
 		want string
 	}{
-		{[]string{"info", filepath.Join(dir, "missing.torrent")}, "no such file"},
+		{[]string{"info", filepath.Join(dir, "missing.torrent")}, "does not exist"},
 		{[]string{"info", garbage}, "not a torrent file"},
 		{[]string{"info", bad}, "invalid piece length"},
 		{[]string{"info", "magnet:?xt=urn:btih:nothex"}, "invalid hash"},
+		{[]string{"info", dir}, "is a directory, not a torrent file"},
+		{[]string{"info", empty}, "is not a torrent file (it is empty)"},
+		{[]string{"info", html}, "is not a torrent file (it is an HTML"},
 		{[]string{"info"}, "accepts 1 arg"},
 	} {
 		out, errOut, code := miRun(t, tt.args...)
-		if code == 0 || !strings.HasPrefix(errOut, "bt: ") || strings.Count(errOut, "\n") != 1 || !strings.Contains(errOut, tt.want) {
+		first, usage, _ := strings.Cut(strings.TrimSuffix(errOut, "\n"), "\n")
+		if code == 0 || !strings.HasPrefix(first, "bt: ") || !strings.Contains(first, tt.want) ||
+			(tt.args[len(tt.args)-1] == "info") != strings.HasPrefix(usage, "usage: bt info ") {
 			t.Errorf("bt %q: exit %d, stderr %q, stdout %q; want one line with %q", tt.args, code, errOut, out, tt.want)
+		}
+		if strings.Count(first, "metainfo: ")+strings.Count(first, "bt: ") > 1 {
+			t.Errorf("bt %q: repeated prefixes in %q", tt.args, first)
 		}
 	}
 }

@@ -7,6 +7,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -25,6 +26,20 @@ var rootCmd = &cobra.Command{
 
 func main() {
 	os.Exit(run(os.Args[1:]))
+}
+
+func init() {
+	rootCmd.Version = versionLine()
+	rootCmd.SetVersionTemplate("{{.Version}}\n")
+	rootCmd.AddCommand(&cobra.Command{
+		Use:   "version",
+		Short: "Print bt's version and how it was built",
+		Args:  cobra.NoArgs,
+		Run: func(cmd *cobra.Command, args []string) {
+			fmt.Fprintln(cmd.OutOrStdout(), versionLine())
+			fmt.Fprint(cmd.OutOrStdout(), buildInfo())
+		},
+	})
 }
 
 // run executes the command line and returns the process exit status. The
@@ -53,13 +68,76 @@ func run(args []string) int {
 		}
 	}()
 
+	// A reader of our output that goes away (bt cat … | head) makes
+	// writes fail with EPIPE instead of killing the process, so that it
+	// can clean up (bt cat's temporary directory) and exit quietly.
+	signal.Ignore(syscall.SIGPIPE)
+	usageArgs(rootCmd)
 	resetCommands(rootCmd)
 	rootCmd.SetArgs(args)
-	if err := rootCmd.ExecuteContext(ctx); err != nil {
+	err := rootCmd.ExecuteContext(ctx)
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, errStopped), errors.Is(err, errInterrupted):
 		fmt.Fprintf(os.Stderr, "bt: %v\n", err)
-		return 1
+		return 130
+	case errors.Is(err, errBrokenPipe):
+		// The reader of our output went away: nothing to say, and the
+		// status cat has when SIGPIPE ends it (128+13).
+		return 141
 	}
-	return 0
+	fmt.Fprintf(os.Stderr, "bt: %s\n", plainError(err))
+	var ue *usageError
+	if errors.As(err, &ue) {
+		fmt.Fprintf(os.Stderr, "usage: %s\n", ue.usage)
+	}
+	return 1
+}
+
+// usageError is a wrong command line: the error, and the command's usage
+// line to print after it.
+type usageError struct {
+	err   error
+	usage string
+}
+
+func (e *usageError) Error() string { return e.err.Error() }
+func (e *usageError) Unwrap() error { return e.err }
+
+// errBrokenPipe ends a command whose output's reader went away.
+var errBrokenPipe = errors.New("broken pipe")
+
+// errInterrupted ends a command that Ctrl-C stopped before its work was done.
+var errInterrupted = errors.New("interrupted")
+
+// usageArgs wraps each command's argument check so that a missing or extra
+// argument shows the command's usage line, and flag errors do too.
+func usageArgs(cmd *cobra.Command) {
+	if cmd.Annotations["usage"] == "" {
+		if cmd.Annotations == nil {
+			cmd.Annotations = make(map[string]string)
+		}
+		cmd.Annotations["usage"] = "wrapped"
+		wrapArgs(cmd)
+	}
+	for _, c := range cmd.Commands() {
+		usageArgs(c)
+	}
+}
+
+func wrapArgs(cmd *cobra.Command) {
+	if check := cmd.Args; check != nil {
+		cmd.Args = func(c *cobra.Command, args []string) error {
+			if err := check(c, args); err != nil {
+				return &usageError{err, c.UseLine()}
+			}
+			return nil
+		}
+	}
+	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return &usageError{err, c.UseLine()}
+	})
 }
 
 // resetCommands puts every flag of cmd and its subcommands back to its

@@ -2,13 +2,13 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -17,7 +17,9 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/bt-go/bt"
 	"github.com/bt-go/bt/internal/peertest"
+	"github.com/bt-go/bt/metainfo"
 )
 
 // openPTY opens a pseudo-terminal pair: the controlling side we read, and
@@ -45,23 +47,77 @@ func openPTY(t *testing.T) (ctl, term *os.File) {
 	return ctl, term
 }
 
-// TestDownloadProgressBarOnTerminal: on a terminal, bt download draws a
-// progress bar redrawn in place (carriage returns, percent, rates, the
-// torrent's name) and still ends with its completion line; on a pipe it
-// writes plain lines (TestDownloadCommand).
+// TestDownloadProgressBarOnTerminal: on a terminal of 80 and of 50
+// columns, bt download redraws one status line in place (carriage
+// returns) that fits the terminal, shortening a 70-character name, with one
+// percent, "1 peer", and ends with its summary; on a pipe it writes plain
+// lines (TestDownloadCommand).
 func TestDownloadProgressBarOnTerminal(t *testing.T) {
 	bin := buildBT(t)
-	data, file, port := seedFixture(t)
-	dst := filepath.Join(t.TempDir(), "dl")
-	ctl, term := openPTY(t)
-	defer ctl.Close()
+	name := strings.Repeat("a-rather-long-torrent-name-", 3)[:66] + ".iso" // 70 characters
+	data, file, port := seedFixtureNamed(t, name, 160_000)
+	for _, cols := range []int{80, 50} {
+		t.Run(strconv.Itoa(cols), func(t *testing.T) {
+			dst := filepath.Join(t.TempDir(), "dl")
+			ctl, term := openPTY(t)
+			defer ctl.Close()
+			if err := unix.IoctlSetWinsize(int(term.Fd()), unix.TIOCSWINSZ, &unix.Winsize{Row: 24, Col: uint16(cols)}); err != nil {
+				t.Skipf("setting the terminal's size: %v", err)
+			}
+			// A slow download, so that the line is drawn more than once.
+			cmd := exec.Command(bin, "download", "--no-dht", "--state-dir", "", "--dir", dst, "--port", "0", "--max-down", "32K",
+				"--peer", netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(port)).String(), file)
+			cmd.Stdout = term
+			var stderr strings.Builder
+			cmd.Stderr = &stderr
+			got := runOnPTY(t, cmd, ctl, term)
+			if stderr.Len() > 0 {
+				t.Errorf("stderr: %q", stderr.String())
+			}
+			status, summary, _ := strings.Cut(got, "\r\x1b[K"+name+": complete")
+			redraws := strings.Split(status, "\r")
+			t.Logf("%d redraws; the last: %q; then %q", len(redraws), lastRedraw(status), summary)
+			if len(redraws) < 3 {
+				t.Errorf("the line was drawn %d times, want it redrawn:\n%q", len(redraws), got)
+			}
+			if strings.Contains(status, "\n") {
+				t.Errorf("the status line scrolled (a newline before the summary):\n%q", status)
+			}
+			for _, r := range redraws {
+				r = strings.TrimSuffix(r, "\x1b[K")
+				if r == "" {
+					continue
+				}
+				if w := width(r); w >= cols {
+					t.Errorf("a line of %d columns on a terminal of %d: %q", w, cols, r)
+				}
+				if strings.Count(r, "%") > 1 || strings.Count(r, "ETA") > 1 {
+					t.Errorf("two percents or times left in %q", r)
+				}
+				if strings.Contains(r, "1 peers") {
+					t.Errorf("%q", r)
+				}
+				if strings.Contains(r, "%") && !strings.Contains(r, "…") {
+					t.Errorf("the 70-character name was not shortened: %q", r)
+				}
+			}
+			if cols == 80 && !strings.Contains(lastRedraw(status), "1 peer") {
+				t.Errorf("the last redraw %q does not show the peer", lastRedraw(status))
+			}
+			for _, want := range []string{"156.2 KiB", "downloaded", "saved in", filepath.Join(dst, name)} {
+				if !strings.Contains(summary, want) {
+					t.Errorf("the summary lacks %q:\n%s", want, summary)
+				}
+			}
+			peertest.SameFiles(t, data, filepath.Join(dst, name))
+		})
+	}
+}
 
-	// A slow download, so that the bar is drawn more than once.
-	cmd := exec.Command(bin, "download", "--no-dht", "--dir", dst, "--port", "0", "--max-down", "32K",
-		"--peer", netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(port)).String(), file)
-	cmd.Stdout = term
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
+// runOnPTY runs cmd with its output on the terminal side of a
+// pseudo-terminal and returns what the terminal showed.
+func runOnPTY(t *testing.T, cmd *exec.Cmd, ctl, term *os.File) string {
+	t.Helper()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -77,35 +133,50 @@ func TestDownloadProgressBarOnTerminal(t *testing.T) {
 	select {
 	case err := <-done:
 		if err != nil {
-			t.Fatalf("download: %v; stderr: %s", err, stderr.String())
+			t.Fatalf("%v: %v", cmd.Args[1], err)
 		}
-	case <-time.After(60 * time.Second):
+	case <-time.After(90 * time.Second):
 		cmd.Process.Kill()
 		<-done
-		t.Fatal("bt download did not finish")
+		t.Fatalf("bt %s did not finish", cmd.Args[1])
 	}
 	select {
 	case <-read:
 	case <-time.After(10 * time.Second):
 		t.Fatal("the terminal was not closed")
 	}
-	got := out.String()
-	t.Logf("the terminal showed %d redraws; the last: %q", strings.Count(got, "\r"), lastRedraw(got))
-	// The line and the bar describe the same moment.
-	if m := regexp.MustCompile(`(\d+)\.\d%.*\s(\d+)% \|`).FindStringSubmatch(lastRedraw(got)); m == nil {
-		t.Errorf("no line and bar in the last redraw %q", lastRedraw(got))
-	} else if a, b := atoi(m[1]), atoi(m[2]); a-b > 1 || b-a > 1 {
-		t.Errorf("the line says %d%% and the bar %d%%", a, b)
+	// The terminal turns "\n" into "\r\n".
+	return strings.ReplaceAll(out.String(), "\r\n", "\n")
+}
+
+// seedFixtureNamed makes a single file of size bytes called name, its
+// .torrent, and a library client seeding it on 127.0.0.1.
+func seedFixtureNamed(t *testing.T, name string, size int64) (data, torrentFile string, port int) {
+	t.Helper()
+	dir := t.TempDir()
+	data = filepath.Join(dir, "seed", name)
+	peertest.WriteRandomFile(t, data, size)
+	mi, err := metainfo.Create(context.Background(), data, metainfo.CreateOptions{PieceLength: 16 << 10})
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, want := range []string{"\r", "%", "/s", "pack", "complete"} {
-		if !strings.Contains(got, want) {
-			t.Errorf("terminal output lacks %q:\n%q", want, got)
-		}
+	raw, err := mi.Marshal()
+	if err != nil {
+		t.Fatal(err)
 	}
-	if strings.Count(got, "\r") < 2 {
-		t.Errorf("the bar was drawn %d times, want it redrawn:\n%q", strings.Count(got, "\r"), got)
+	torrentFile = filepath.Join(dir, "x.torrent")
+	if err := os.WriteFile(torrentFile, raw, 0o644); err != nil {
+		t.Fatal(err)
 	}
-	peertest.SameFiles(t, data, filepath.Join(dst, "pack"))
+	c, err := bt.NewClient(bt.Config{ListenAddr: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	if _, err := c.AddTorrent(mi, &bt.TorrentOptions{Dir: filepath.Dir(data)}); err != nil {
+		t.Fatal(err)
+	}
+	return data, torrentFile, c.Port()
 }
 
 // lastRedraw returns the last non-blank line drawn over with carriage
@@ -119,5 +190,3 @@ func lastRedraw(out string) string {
 	}
 	return ""
 }
-
-func atoi(s string) int { n, _ := strconv.Atoi(s); return n }

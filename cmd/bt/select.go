@@ -3,10 +3,11 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"os"
-	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -24,6 +25,7 @@ type stateFlags struct {
 	recheck        bool
 	changed        func(name string) bool // the flag was given
 	dir            *resume.Dir            // the state directory in use, if any
+	selErr         atomic.Pointer[error]  // a magnet's --only/--skip chose nothing
 }
 
 func (s *stateFlags) register(cmd *cobra.Command) {
@@ -40,17 +42,26 @@ func (s *stateFlags) register(cmd *cobra.Command) {
 }
 
 // configure sets the client's state directory. The default one is best
-// effort: if it cannot be created the download goes on without it.
-func (s *stateFlags) configure(cfg *bt.Config, log *slog.Logger) error {
+// effort: if it cannot be created or written, one warning says the download
+// will not be resumable and it goes on without; a --state-dir given on the
+// command line must work.
+func (s *stateFlags) configure(cfg *bt.Config, stderr io.Writer) error {
 	if s == nil || s.stateDir == "" {
 		return nil
 	}
 	d, err := resume.Open(s.stateDir)
+	if err == nil {
+		err = checkWritable(s.stateDir)
+	}
 	if err != nil {
-		if s.changed("state-dir") {
-			return fmt.Errorf("state directory %s: %v", s.stateDir, unwrapPathError(errors.Unwrap(err)))
+		why := unwrapPathError(errors.Unwrap(err))
+		if why == nil {
+			why = unwrapPathError(err)
 		}
-		log.Warn("no state directory; resume data will not be kept", "err", err)
+		if s.changed("state-dir") {
+			return fmt.Errorf("state directory %s cannot be used (%v); give another --state-dir, or --state-dir \"\" to go without resume data", s.stateDir, why)
+		}
+		fmt.Fprintf(stderr, "bt: warning: state directory %s cannot be used (%v); this download will not be resumable\n", s.stateDir, why)
 		return nil
 	}
 	cfg.StateDir, cfg.NoRestore, cfg.ResumeInterval = s.stateDir, true, s.resumeInterval
@@ -58,38 +69,63 @@ func (s *stateFlags) configure(cfg *bt.Config, log *slog.Logger) error {
 	return nil
 }
 
+// checkWritable reports whether a file can be made in dir.
+func checkWritable(dir string) error {
+	f, err := os.CreateTemp(dir, ".bt-write-test-*")
+	if err != nil {
+		return err
+	}
+	f.Close()
+	return os.Remove(f.Name())
+}
+
+// selectErr is the error of a magnet link's --only/--skip once its
+// metadata came (the torrent was then closed).
+func (s *stateFlags) selectErr() error {
+	if s == nil {
+		return nil
+	}
+	if e := s.selErr.Load(); e != nil {
+		return *e
+	}
+	return nil
+}
+
+// chooseFiles returns the priorities --only and --skip ask for, or an
+// error when they leave no file to download.
+func (s *stateFlags) chooseFiles(mi *metainfo.MetaInfo) ([]int, error) {
+	prios, err := selectFiles(mi.Info.Layout(), mi.Info.Files != nil, s.only, s.skip)
+	if err != nil {
+		return nil, errors.New(plainError(err))
+	}
+	for _, p := range prios {
+		if p > 0 {
+			return prios, nil
+		}
+	}
+	return nil, fmt.Errorf("--only and --skip leave no file of %s to download", mi.Info.Name)
+}
+
 // apply sets the file priorities --only and --skip ask for: at once for a
 // .torrent, when the metadata arrives for a magnet link.
 // With --recheck it first drops the torrent's resume record, so that
 // everything on disk is checked.
-func (s *stateFlags) apply(source string, opts *bt.TorrentOptions, log *slog.Logger) error {
+func (s *stateFlags) apply(src *source, opts *bt.TorrentOptions, log *slog.Logger) error {
 	if s == nil {
 		return nil
 	}
-	magnet := strings.HasPrefix(strings.ToLower(source), "magnet:")
-	var mi *metainfo.MetaInfo
-	if !magnet {
-		var err error
-		if mi, err = metainfo.LoadFile(source); err != nil {
-			return nil // Add reports it
-		}
-	}
-	if s.recheck && s.dir != nil {
-		var ih metainfo.Hash
-		if mi != nil {
-			ih = mi.InfoHash
-		} else if m, err := metainfo.ParseMagnet(source); err == nil {
-			ih = m.InfoHash
-		}
-		if err := os.Remove(s.dir.ResumePath(ih)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if s.recheck && s.stateDir != "" {
+		d := &resume.Dir{Path: s.stateDir}
+		ih := src.hash()
+		if err := os.Remove(d.ResumePath(ih)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("--recheck: %v", unwrapPathError(err))
 		}
 	}
 	if len(s.only) == 0 && len(s.skip) == 0 {
 		return nil
 	}
-	if !magnet {
-		prios, err := selectFiles(mi.Info.Layout(), mi.Info.Files != nil, s.only, s.skip)
+	if src.mi != nil {
+		prios, err := s.chooseFiles(src.mi)
 		if err != nil {
 			return err
 		}
@@ -99,10 +135,9 @@ func (s *stateFlags) apply(source string, opts *bt.TorrentOptions, log *slog.Log
 	next := opts.OnEvent
 	opts.OnEvent = func(e bt.Event) {
 		if e.Type == bt.EventMetadata {
-			mi := e.Torrent.Metadata()
-			prios, err := selectFiles(mi.Info.Layout(), mi.Info.Files != nil, s.only, s.skip)
+			prios, err := s.chooseFiles(e.Torrent.Metadata())
 			if err != nil {
-				log.Error(err.Error())
+				s.selErr.Store(&err)
 				e.Torrent.Close()
 				return
 			}

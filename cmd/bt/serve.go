@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"html/template"
 	"io"
@@ -45,12 +46,16 @@ Without --dir the data goes into a temporary directory removed at the end.`,
 	return cmd
 }
 
-func runServe(ctx context.Context, stdout, stderr io.Writer, source, addr string, f *streamFlags) error {
-	ln, err := net.Listen("tcp", addr)
+func runServe(ctx context.Context, stdout, stderr io.Writer, arg, addr string, f *streamFlags) error {
+	src, err := loadSource(arg)
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
-	s, err := openStream(stderr, "serve", source, f, &bt.TorrentOptions{})
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("serve: --http %s: %s", addr, plainError(unwrapOpError(err)))
+	}
+	s, err := openStream(stderr, "serve", src, f, &bt.TorrentOptions{})
 	if err != nil {
 		ln.Close()
 		return err
@@ -58,7 +63,12 @@ func runServe(ctx context.Context, stdout, stderr io.Writer, source, addr string
 	defer s.Close()
 	srv := &http.Server{Handler: newStreamHandler(s.tor), ReadHeaderTimeout: 10 * time.Second,
 		BaseContext: func(net.Listener) context.Context { return ctx }}
-	fmt.Fprintf(stdout, "serving %s at http://%s/ ; interrupt to stop\n", source, ln.Addr())
+	out := stdout
+	if f.quiet {
+		out = io.Discard
+	}
+	fmt.Fprintf(out, "serving %s at http://%s/ ; interrupt to stop\n", src.name(), ln.Addr())
+	defer s.show(out)()
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
 	select {
@@ -99,6 +109,15 @@ var indexPage = template.Must(template.New("index").Parse(`<!DOCTYPE html>
 
 type indexFile struct {
 	URL, Path, Size string
+}
+
+// unwrapOpError drops the "listen tcp ADDR: " a net.OpError adds.
+func unwrapOpError(err error) error {
+	var oe *net.OpError
+	if errors.As(err, &oe) && oe.Err != nil {
+		return oe.Err
+	}
+	return err
 }
 
 func (h *streamHandler) index(w http.ResponseWriter, r *http.Request) {

@@ -5,13 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
 	"github.com/bt-go/bt"
+	"github.com/bt-go/bt/internal/termtext"
 	"github.com/bt-go/bt/metainfo"
 	"github.com/bt-go/bt/resume"
 )
@@ -70,6 +70,9 @@ func runList(w io.Writer, stateDir string) error {
 			state, dir = rec.State, rec.Dir
 			if rec.NumPieces > 0 {
 				done = fmt.Sprintf("%.1f%%", 100*float64(rec.Have.Count())/float64(rec.NumPieces))
+				if rec.Have.Count() == rec.NumPieces && state != "stopped" {
+					state = "complete" // seeds when resumed
+				}
 			} else if rec.Magnet != "" {
 				done = "metadata"
 			}
@@ -78,7 +81,7 @@ func runList(w io.Writer, stateDir string) error {
 		default:
 			state = "bad record"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", ih, name, done, size, state, dir)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", ih, termtext.Safe(name), done, size, state, termtext.Safe(dir))
 	}
 	return tw.Flush()
 }
@@ -90,10 +93,11 @@ func newResumeCmd() *cobra.Command {
 		seed     bool
 		quiet    bool
 		peers    []string
+		lim      limitFlags     // --max-down, --max-up, --max-peers (limits.go)
 		disc     discoveryFlags // --no-dht, --dht-bootstrap, --tracker (discovery.go)
 	)
 	cmd := &cobra.Command{
-		Use:   "resume [--state-dir DIR] [--port N] [--peer HOST:PORT]... [--no-dht] [--seed] [--quiet]",
+		Use:   "resume [--state-dir DIR] [--port N] [--peer HOST:PORT]... [--max-down RATE] [--max-up RATE] [--no-dht] [--seed] [--quiet]",
 		Short: "Continue every torrent recorded in the state directory",
 		Long: `Resume restarts every torrent recorded in the state directory, each in its
 download directory with its file selection, from its resume data (no full
@@ -101,10 +105,12 @@ recheck), and exits when all of them are complete; with --seed it keeps
 seeding until interrupted. Peers come from --peer addresses, incoming
 connections and PEX, from each torrent's trackers (and --tracker URLs, for
 the torrents that are not private), and from the DHT unless --no-dht, as
-with bt download.`,
+with bt download. Progress and the rate limits are shown and set as with
+bt download. While another bt process downloads one of the torrents,
+resume refuses to start.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runResume(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), stateDir, port, peers, &disc, seed, quiet)
+			return runResume(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), stateDir, port, peers, &lim, &disc, seed, quiet)
 		},
 	}
 	stateDirFlag(cmd, &stateDir)
@@ -112,12 +118,13 @@ with bt download.`,
 	cmd.Flags().StringArrayVar(&peers, "peer", nil, "connect every torrent to the peer at HOST:PORT (repeatable)")
 	cmd.Flags().BoolVar(&seed, "seed", false, "keep seeding after the downloads complete, until interrupted")
 	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "print nothing but errors")
+	lim.register(cmd)
 	disc.register(cmd)
 	return cmd
 }
 
 func runResume(ctx context.Context, stdout, stderr io.Writer, stateDir string, port int, peerArgs []string,
-	disc *discoveryFlags, seed, quiet bool) error {
+	lim *limitFlags, disc *discoveryFlags, seed, quiet bool) error {
 	if stateDir == "" {
 		return errors.New("resume: no state directory")
 	}
@@ -125,8 +132,34 @@ func runResume(ctx context.Context, stdout, stderr io.Writer, stateDir string, p
 	if err != nil {
 		return fmt.Errorf("resume: %w", err)
 	}
-	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	cfg := bt.Config{ListenAddr: fmt.Sprintf(":%d", port), StateDir: stateDir, Logger: logger}
+	if err := checkPort(port); err != nil {
+		return fmt.Errorf("resume: %w", err)
+	}
+	// The torrents another process is downloading stay with it: the
+	// client is told to restore none of them.
+	d := &resume.Dir{Path: stateDir}
+	list, _ := d.List()
+	var locks []*torrentLock
+	defer func() {
+		for _, l := range locks {
+			l.Unlock()
+		}
+	}()
+	for _, ih := range list {
+		name := ih.String()
+		if rec, err := d.Load(ih); err == nil && rec.Name != "" {
+			name = termtext.Safe(rec.Name)
+		}
+		l, err := lockTorrent(name, ih.String(), "", stateDir)
+		if err != nil {
+			return fmt.Errorf("resume: %w; let it finish, or stop it first", err)
+		}
+		locks = append(locks, l)
+	}
+	cfg := bt.Config{ListenAddr: fmt.Sprintf(":%d", port), StateDir: stateDir, Logger: newLogger(stderr, false)}
+	if err := lim.configure(&cfg); err != nil {
+		return fmt.Errorf("resume: %w", err)
+	}
 	if err := disc.configure(&cfg); err != nil {
 		return fmt.Errorf("resume: %w", err)
 	}
@@ -138,7 +171,7 @@ func runResume(ctx context.Context, stdout, stderr io.Writer, stateDir string, p
 		return fmt.Errorf("resume: port %d is already in use", port)
 	}
 	if err != nil {
-		return fmt.Errorf("resume: %s", strings.TrimPrefix(err.Error(), "bt: "))
+		return fmt.Errorf("resume: %s", plainError(err))
 	}
 	defer client.Close()
 	out := stdout
@@ -151,25 +184,37 @@ func runResume(ctx context.Context, stdout, stderr io.Writer, stateDir string, p
 		return nil
 	}
 	for _, t := range tors {
-		fmt.Fprintf(out, "%s  %s  %s\n", t.InfoHash(), t.Name(), t.State())
+		fmt.Fprintf(out, "%s  %s  %s\n", t.InfoHash(), termtext.Safe(t.Name()), t.State())
 		t.AddPeers(peers...)
 		if err := disc.apply(t); err != nil {
 			// A private torrent among others (the URLs are checked):
 			// the others still get the extra trackers.
-			fmt.Fprintf(stderr, "resume: %v\n", err)
+			fmt.Fprintf(stderr, "bt: %v\n", err)
 		}
 	}
 	for _, t := range tors {
 		if t.State() == bt.Stopped {
 			continue
 		}
-		if err := t.WaitComplete(ctx); err != nil {
-			if ctx.Err() != nil {
-				return errors.New("resume: interrupted")
-			}
-			return fmt.Errorf("resume: %s: %s", t.Name(), strings.TrimPrefix(err.Error(), "bt: "))
+		prog := newTransferProgress(out, t.Name())
+		done := make(chan struct{})
+		var werr error
+		go func() {
+			werr = t.WaitComplete(ctx)
+			close(done)
+		}()
+		if err := showUntil(ctx, prog, t, done); err != nil {
+			<-done
+			return err
 		}
-		fmt.Fprintf(out, "%s: complete in %s\n", t.Name(), t.Dir())
+		if werr != nil {
+			prog.clear()
+			if ctx.Err() != nil {
+				return errStopped
+			}
+			return fmt.Errorf("resume: %s: %s", termtext.Safe(t.Name()), plainError(werr))
+		}
+		prog.summary(t)
 	}
 	if !seed {
 		return nil
@@ -182,23 +227,59 @@ func runResume(ctx context.Context, stdout, stderr io.Writer, stateDir string, p
 func newForgetCmd() *cobra.Command {
 	var stateDir string
 	cmd := &cobra.Command{
-		Use:   "forget [--state-dir DIR] INFOHASH...",
+		Use:   "forget [--state-dir DIR] INFOHASH|PREFIX|NAME...",
 		Short: "Remove torrents from the state directory (their data stays)",
-		Args:  cobra.MinimumNArgs(1),
+		Long: `Forget removes torrents from the state directory: each is named by its info
+hash, a prefix of it that only it has, or its name as bt list shows it. The
+downloaded data is left where it is.`,
+		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			d := &resume.Dir{Path: stateDir}
 			for _, a := range args {
-				ih, err := metainfo.ParseHash(a)
+				ih, err := findRecorded(d, a)
 				if err != nil {
-					return fmt.Errorf("forget: %q is not an info hash", a)
-				}
-				if err := d.Remove(ih); err != nil {
 					return fmt.Errorf("forget: %w", err)
 				}
+				if err := d.Remove(ih); err != nil {
+					return fmt.Errorf("forget: %s", plainError(err))
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "forgot %s\n", ih)
 			}
 			return nil
 		},
 	}
 	stateDirFlag(cmd, &stateDir)
 	return cmd
+}
+
+// findRecorded returns the one recorded torrent that arg names: its info
+// hash, a unique prefix of it, or its name.
+func findRecorded(d *resume.Dir, arg string) (metainfo.Hash, error) {
+	list, err := d.List()
+	if err != nil {
+		return metainfo.Hash{}, errors.New(plainError(err))
+	}
+	var found []metainfo.Hash
+	lower := strings.ToLower(arg)
+	for _, ih := range list {
+		name := ""
+		if rec, err := d.Load(ih); err == nil {
+			name = rec.Name
+		}
+		if name == "" {
+			if mi, err := d.LoadTorrent(ih); err == nil {
+				name = mi.Info.Name
+			}
+		}
+		if ih.String() == lower || len(arg) >= 4 && strings.HasPrefix(ih.String(), lower) || name != "" && name == arg {
+			found = append(found, ih)
+		}
+	}
+	switch len(found) {
+	case 0:
+		return metainfo.Hash{}, fmt.Errorf("%q is not recorded in %s (bt list shows what is)", arg, d.Path)
+	case 1:
+		return found[0], nil
+	}
+	return metainfo.Hash{}, fmt.Errorf("%q names %d recorded torrents; give more of the info hash", arg, len(found))
 }

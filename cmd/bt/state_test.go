@@ -312,7 +312,7 @@ func TestListResumeForget(t *testing.T) {
 		}
 	}
 	if out, err := exec.Command(bin, "list", "--state-dir", state).CombinedOutput(); err != nil ||
-		!strings.Contains(string(out), "100.0%") {
+		!strings.Contains(string(out), "100.0%") || !strings.Contains(string(out), "complete") {
 		t.Fatalf("bt list after resume: %v\n%s", err, out)
 	}
 	// A complete download started again trusts its record; --recheck
@@ -326,7 +326,13 @@ func TestListResumeForget(t *testing.T) {
 	if err != nil || strings.Contains(string(out), "msg=resuming") {
 		t.Fatalf("bt download --recheck: %v\n%s", err, grepLines(string(out), "resum"))
 	}
-	if out, err := exec.Command(bin, "forget", "--state-dir", state, ih).CombinedOutput(); err != nil {
+	out, err = exec.Command(bin, "forget", "--state-dir", state, "0123456789").CombinedOutput()
+	if err == nil || !strings.Contains(string(out), `"0123456789" is not recorded`) {
+		t.Errorf("bt forget of an unknown hash: %v\n%s", err, out)
+	}
+	// The name, as bt list shows it.
+	if out, err := exec.Command(bin, "forget", "--state-dir", state, "tree").CombinedOutput(); err != nil ||
+		!strings.Contains(string(out), "forgot "+ih) {
 		t.Fatalf("bt forget: %v\n%s", err, out)
 	}
 	if out, _ := exec.Command(bin, "list", "--state-dir", state).CombinedOutput(); !strings.Contains(string(out), "no torrents") {

@@ -5,14 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/bt-go/bt"
+	"github.com/bt-go/bt/internal/termtext"
 	"github.com/bt-go/bt/metainfo"
 )
 
@@ -23,7 +22,9 @@ type streamFlags struct {
 	port  int
 	peers []string
 	debug bool
+	quiet bool
 	lim   limitFlags
+	disc  discoveryFlags // --no-dht, --dht-bootstrap, --tracker (discovery.go)
 }
 
 func (f *streamFlags) register(cmd *cobra.Command, dirHelp string) {
@@ -31,7 +32,9 @@ func (f *streamFlags) register(cmd *cobra.Command, dirHelp string) {
 	cmd.Flags().IntVar(&f.port, "port", 0, "TCP port to accept peers on (0: any free port)")
 	cmd.Flags().StringArrayVar(&f.peers, "peer", nil, "connect to the peer at HOST:PORT (repeatable)")
 	cmd.Flags().BoolVar(&f.debug, "debug", false, "log protocol details to stderr")
+	cmd.Flags().BoolVarP(&f.quiet, "quiet", "q", false, "print nothing but errors")
 	f.lim.register(cmd)
+	f.disc.register(cmd)
 }
 
 // stream is a client running one torrent for bt cat or bt serve.
@@ -39,52 +42,101 @@ type stream struct {
 	client *bt.Client
 	tor    *bt.Torrent
 	tmp    string // a temporary download directory to remove, if any
+	made   madeDir
+	lock   *torrentLock
 }
 
-// openStream starts a client and adds source to it, downloading into
-// f.dir or, when it is empty, into a temporary directory removed by Close.
-func openStream(stderr io.Writer, command, source string, f *streamFlags, opts *bt.TorrentOptions) (*stream, error) {
+// openStream starts a client and adds src to it, downloading into f.dir
+// or, when it is empty, into a temporary directory removed by Close.
+func openStream(stderr io.Writer, command string, src *source, f *streamFlags, opts *bt.TorrentOptions) (*stream, error) {
 	peers, err := parsePeers(f.peers)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", command, err)
 	}
+	if err := checkPort(f.port); err != nil {
+		return nil, fmt.Errorf("%s: %w", command, err)
+	}
+	cfg := bt.Config{ListenAddr: fmt.Sprintf(":%d", f.port), Logger: newLogger(stderr, f.debug)}
+	if err := f.lim.configure(&cfg); err != nil {
+		return nil, fmt.Errorf("%s: %w", command, err)
+	}
+	if err := f.disc.configure(&cfg); err != nil {
+		return nil, fmt.Errorf("%s: %w", command, err)
+	}
+	if _, err := f.disc.tiers(); err != nil {
+		return nil, fmt.Errorf("%s: %w", command, err)
+	}
+	if err := f.disc.canFindPeers(src, cfg.DHT, len(peers) > 0); err != nil {
+		return nil, fmt.Errorf("%s: %w", command, err)
+	}
 	s := &stream{}
+	ok := false
+	defer func() {
+		if !ok {
+			s.Close()
+			s.made.undo()
+		}
+	}()
+	s.client, err = bt.NewClient(cfg)
+	if errors.Is(err, bt.ErrPortInUse) {
+		return nil, fmt.Errorf("%s: port %d is already in use", command, f.port)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %s", command, plainError(err))
+	}
 	dir := f.dir
 	if dir == "" {
 		if dir, err = os.MkdirTemp("", "bt-"+command+"-*"); err != nil {
 			return nil, fmt.Errorf("%s: %w", command, err)
 		}
 		s.tmp = dir
-	} else if err := checkWritableDir(dir, false); err != nil {
+	} else if s.made, err = makeDir(dir, false); err != nil {
 		return nil, fmt.Errorf("%s: %w", command, err)
 	}
-	level := slog.LevelWarn
-	if f.debug {
-		level = slog.LevelDebug
-	}
-	cfg := bt.Config{ListenAddr: fmt.Sprintf(":%d", f.port), DataDir: dir,
-		Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))}
-	if err := f.lim.configure(&cfg); err != nil {
-		s.Close()
-		return nil, fmt.Errorf("%s: %w", command, err)
-	}
-	s.client, err = bt.NewClient(cfg)
-	if errors.Is(err, bt.ErrPortInUse) {
-		s.Close()
-		return nil, fmt.Errorf("%s: port %d is already in use", command, f.port)
-	}
-	if err != nil {
-		s.Close()
+	if s.lock, err = lockTorrent(src.name(), src.infoHash(), dir, ""); err != nil {
 		return nil, fmt.Errorf("%s: %w", command, err)
 	}
 	o := *opts
 	o.Dir, o.Peers = dir, peers
-	s.tor, err = s.client.Add(source, &o)
+	s.tor, err = s.client.Add(src.arg, &o)
 	if err != nil {
-		s.Close()
-		return nil, fmt.Errorf("%s: %s", command, strings.TrimPrefix(err.Error(), "bt: "))
+		return nil, fmt.Errorf("%s: %s", command, plainError(err))
 	}
+	if err := f.disc.apply(s.tor); err != nil {
+		return nil, fmt.Errorf("%s: %w", command, err)
+	}
+	ok = true
 	return s, nil
+}
+
+// show keeps a status line of the stream's torrent on w until the
+// returned function is called.
+func (s *stream) show(w io.Writer) (stop func()) {
+	prog := newTransferProgress(w, s.tor.Name())
+	done := make(chan struct{})
+	ended := make(chan struct{})
+	go func() {
+		defer close(ended)
+		tick := time.NewTicker(500 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				prog.clear()
+				return
+			case <-tick.C:
+				if st := s.tor.Stats(); st.Complete {
+					if prog.fd >= 0 {
+						prog.seeding(st)
+					}
+				} else {
+					prog.name = termtext.Safe(s.tor.Name())
+					prog.update(s.tor)
+				}
+			}
+		}
+	}()
+	return func() { close(done); <-ended }
 }
 
 // waitMetadata waits for a magnet link's metadata.
@@ -109,6 +161,7 @@ func (s *stream) Close() {
 	if s.client != nil {
 		s.client.Close()
 	}
+	s.lock.Unlock()
 	if s.tmp != "" {
 		os.RemoveAll(s.tmp)
 	}
@@ -119,7 +172,7 @@ func (s *stream) Close() {
 func pickFile(mi *metainfo.MetaInfo, pattern string) (int, error) {
 	prios, err := selectFiles(mi.Info.Layout(), mi.Info.Files != nil, []string{pattern}, nil)
 	if err != nil {
-		return 0, errors.New(strings.TrimPrefix(err.Error(), "bt: "))
+		return 0, errors.New(plainError(err))
 	}
 	found := -1
 	for i, p := range prios {
