@@ -543,6 +543,7 @@ func TestResumeSavedAsItGoes(t *testing.T) {
 	path := filepath.Join(state, mi.InfoHash.String()+".resume")
 	waitfor.Cond(t, 30*time.Second, "a record of part of the data", func() bool {
 		rec, err := resume.ReadFile(path)
-		return err == nil && rec.Have.Count() > 0 && rec.Have.Count() < mi.Info.NumPieces() && !tor.Complete()
+		// More than the first save (at the first piece) holds.
+		return err == nil && rec.Have.Count() >= mi.Info.NumPieces()/4 && rec.Have.Count() < mi.Info.NumPieces() && !tor.Complete()
 	})
 }
