@@ -283,12 +283,35 @@ func TestDaemonTransmissionRemote(t *testing.T) {
 		t.Fatalf("after -s: status %v", s)
 	}
 
-	// -v: the data checks out and the torrent seeds again.
+	// -v finds a byte changed behind the daemon's back.
+	f, err := os.OpenFile(filepath.Join(dl, "tree", "a.bin"), os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var one [1]byte
+	f.ReadAt(one[:], 1000)
+	one[0] ^= 0xff
+	f.WriteAt(one[:], 1000)
+	f.Close()
 	remote(t, d, "-t", "1", "-v")
-	waitFor(t, "the verify", 60*time.Second, func() bool {
+	waitFor(t, "the verify to find the damage", 60*time.Second, func() bool {
+		return torrentState(t, d, noAuth, 1, "percentDone")["percentDone"] != 1.0
+	})
+	// libtorrent, which took the daemon for a seed, does not dial it
+	// again: put the byte back and verify once more.
+	f, err = os.OpenFile(filepath.Join(dl, "tree", "a.bin"), os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	one[0] ^= 0xff
+	f.WriteAt(one[:], 1000)
+	f.Close()
+	remote(t, d, "-t", "1", "-v")
+	waitFor(t, "the second verify", 60*time.Second, func() bool {
 		s := torrentState(t, d, noAuth, 1, "percentDone", "status")
 		return s["percentDone"] == 1.0 && s["status"] == 6.0
 	})
+	peertest.SameFiles(t, tree, filepath.Join(dl, "tree"))
 
 	// Limits: -d/-u for the session, -t N -d for one torrent.
 	remote(t, d, "-d", "300", "-u", "200")
