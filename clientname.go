@@ -4,6 +4,8 @@ import (
 	"crypto/rand"
 	"fmt"
 	"strings"
+
+	"github.com/bt-go/bt/internal/termtext"
 )
 
 // Version is bt's version, as its peer id ("-BT0010-") and its extension
@@ -36,8 +38,13 @@ var azureusClients = map[string]string{
 
 // ClientName guesses the client software from a peer id: Azureus style
 // ("-LT2080-…" → "libtorrent 2.0.8.0"), aria2 ("A2-1-36-0-…"), Mainline
-// ("M7-4-2--…"), or "" when unknown.
+// ("M7-4-2--…"), or "" when unknown. The peer chose those bytes: the name
+// has its control characters escaped, safe to print.
 func ClientName(id [20]byte) string {
+	return termtext.Safe(clientName(id))
+}
+
+func clientName(id [20]byte) string {
 	s := string(id[:])
 	if s[0] == '-' && s[7] == '-' {
 		name, ok := azureusClients[s[1:3]]

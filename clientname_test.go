@@ -11,6 +11,10 @@ func TestClientName(t *testing.T) {
 		{"-BT0010-abcdefghijkl", "bt 0.0.1.0"},
 		{"M7-4-2--abcdefghijkl", "Mainline 7.4.2"},
 		{"\x00\x01abcdefghijklmnopq", ""},
+		// The peer picks these bytes: nothing may reach a terminal raw.
+		{"A2-\x1b[2J-\r\n-abcdefgh", `aria2 \x1b[2J.\r\n.abcdefgh\x00`},
+		{"M7-\a\x1b]0;x--abcdefg", `Mainline 7.\x07\x1b]0;x`},
+		{"-\x1b\n2080-abcdefghijkl", "?? 2.0.8.0"},
 	} {
 		if got := ClientName(id(c.id)); got != c.want {
 			t.Errorf("ClientName(%q) = %q, want %q", c.id, got, c.want)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/bt-go/bt/bitfield"
 	"github.com/bt-go/bt/internal/picker"
+	"github.com/bt-go/bt/internal/termtext"
 	"github.com/bt-go/bt/metainfo"
 	"github.com/bt-go/bt/storage"
 )
@@ -344,7 +345,7 @@ func (t *Torrent) checkComplete() {
 				return
 			}
 			t.completed = true
-			t.log.Info("download complete", "name", t.Name())
+			t.log.Info("download complete", termtext.Attr("name", t.Name()))
 			t.emit(Event{Type: EventComplete})
 			t.resumeCompleted()
 			t.wakeWaiters()

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/bt-go/bt/internal/termtext"
 	"github.com/bt-go/bt/resume"
 	"github.com/bt-go/bt/storage"
 )
@@ -84,7 +85,7 @@ func (t *Torrent) resumePlan(st *storage.Store, m *metaState, rec *resume.Data) 
 		return nil
 	}
 	if rec.Dir != "" && rec.Dir != t.dir {
-		t.log.Info("resume data is for another download directory; checking everything", "recorded", rec.Dir)
+		t.log.Info("resume data is for another download directory; checking everything", termtext.Attr("recorded", rec.Dir))
 		return nil
 	}
 	stats, err := st.Stat()

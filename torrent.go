@@ -218,7 +218,8 @@ func (t *Torrent) Metadata() *metainfo.MetaInfo {
 }
 
 // Name returns the name the torrent suggests saving under; for a magnet
-// without metadata, its display name.
+// without metadata, its display name. It is as the torrent or link wrote
+// it: escape its control characters before printing it.
 func (t *Torrent) Name() string {
 	if m := t.meta.Load(); m != nil {
 		return m.info.Name

@@ -8,9 +8,9 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/spf13/cobra"
-
+	"github.com/bt-go/bt/internal/termtext"
 	"github.com/bt-go/bt/metainfo"
+	"github.com/spf13/cobra"
 )
 
 func init() { rootCmd.AddCommand(newInfoCmd()) }
@@ -148,10 +148,14 @@ func yesNo(b bool) string {
 	return "no"
 }
 
+// safe makes text from a torrent or a link harmless on a terminal: its
+// control characters are shown escaped (JSON output escapes them itself).
+func safe(s string) string { return termtext.Safe(s) }
+
 func printTorrent(w io.Writer, m *metainfo.MetaInfo) {
 	l := m.Info.Layout()
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "name:\t%s\n", l.Files[0].Path[0])
+	fmt.Fprintf(tw, "name:\t%s\n", safe(l.Files[0].Path[0]))
 	fmt.Fprintf(tw, "info hash:\t%s\n", m.InfoHash)
 	fmt.Fprintf(tw, "size:\t%s (%d bytes)\n", humanSize(l.TotalLength), l.TotalLength)
 	fmt.Fprintf(tw, "pieces:\t%d of %s\n", l.NumPieces, humanSize(l.PieceLength))
@@ -165,13 +169,13 @@ func printTorrent(w io.Writer, m *metainfo.MetaInfo) {
 		fmt.Fprintf(tw, "created:\t%s\n", time.Unix(m.CreationDate, 0).UTC().Format(time.RFC3339))
 	}
 	if m.CreatedBy != "" {
-		fmt.Fprintf(tw, "created by:\t%s\n", m.CreatedBy)
+		fmt.Fprintf(tw, "created by:\t%s\n", safe(m.CreatedBy))
 	}
 	if m.Comment != "" {
-		fmt.Fprintf(tw, "comment:\t%s\n", m.Comment)
+		fmt.Fprintf(tw, "comment:\t%s\n", safe(m.Comment))
 	}
 	if m.Info.Source != "" {
-		fmt.Fprintf(tw, "source:\t%s\n", m.Info.Source)
+		fmt.Fprintf(tw, "source:\t%s\n", safe(m.Info.Source))
 	}
 	tw.Flush()
 	fmt.Fprintln(w, "trackers:")
@@ -181,16 +185,16 @@ func printTorrent(w io.Writer, m *metainfo.MetaInfo) {
 	for i, tier := range m.Trackers() {
 		for j, u := range tier {
 			if j == 0 {
-				fmt.Fprintf(w, "  tier %d: %s\n", i, u)
+				fmt.Fprintf(w, "  tier %d: %s\n", i, safe(u))
 			} else {
-				fmt.Fprintf(w, "          %s\n", u)
+				fmt.Fprintf(w, "          %s\n", safe(u))
 			}
 		}
 	}
 	if len(m.URLList) > 0 {
 		fmt.Fprintln(w, "web seeds:")
 		for _, u := range m.URLList {
-			fmt.Fprintf(w, "  %s\n", u)
+			fmt.Fprintf(w, "  %s\n", safe(u))
 		}
 	}
 	pads := 0
@@ -209,7 +213,7 @@ func printTorrent(w io.Writer, m *metainfo.MetaInfo) {
 		if f.Pad {
 			continue
 		}
-		fmt.Fprintf(tw, "  %d\t%s\t  %s\n", f.Index, humanSize(f.Length), strings.Join(f.Path, "/"))
+		fmt.Fprintf(tw, "  %d\t%s\t  %s\n", f.Index, humanSize(f.Length), safe(strings.Join(f.Path, "/")))
 	}
 	tw.Flush()
 	fmt.Fprintf(w, "magnet: %s\n", m.Magnet())
@@ -218,7 +222,7 @@ func printTorrent(w io.Writer, m *metainfo.MetaInfo) {
 func printMagnet(w io.Writer, m *metainfo.Magnet) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	if m.Name != "" {
-		fmt.Fprintf(tw, "name:\t%s\n", m.Name)
+		fmt.Fprintf(tw, "name:\t%s\n", safe(m.Name))
 	}
 	fmt.Fprintf(tw, "info hash:\t%s\n", m.InfoHash)
 	if len(m.InfoHashV2) > 0 {
@@ -233,12 +237,12 @@ func printMagnet(w io.Writer, m *metainfo.Magnet) {
 		fmt.Fprintln(w, "  (none)")
 	}
 	for _, u := range m.Trackers {
-		fmt.Fprintf(w, "  %s\n", u)
+		fmt.Fprintf(w, "  %s\n", safe(u))
 	}
 	if len(m.WebSeeds) > 0 {
 		fmt.Fprintln(w, "web seeds:")
 		for _, u := range m.WebSeeds {
-			fmt.Fprintf(w, "  %s\n", u)
+			fmt.Fprintf(w, "  %s\n", safe(u))
 		}
 	}
 	if len(m.Peers) > 0 {
