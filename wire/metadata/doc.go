@@ -26,19 +26,27 @@
 //	info, infoBytes, err := f.WaitInfo(ctx)
 //
 // The Fetcher spreads requests over the peers that announced a usable
-// metadata_size (up to MaxOutstanding each), gives a piece that is rejected
-// or not answered within RequestTimeout to another peer, stops asking a peer
-// after MaxRejects rejects or MaxTimeouts time-outs, and verifies the
-// assembled metadata against the info hash. It bounds what hostile peers can
-// do: a metadata_size that is not positive or exceeds MaxSize (default
+// metadata_size (up to MaxOutstanding each). Once every missing piece is
+// asked of someone, a peer with room is asked for pieces already asked of
+// others, up to three peers a piece, so a silent or lying peer delays no
+// one; peers that have answered are asked first. A request not answered in
+// time is asked of another peer (an answer that comes later is still
+// taken): the time-out is RequestTimeout (5 s) until some peer has
+// answered, then four times the quickest answer seen, at least
+// MinRequestTimeout (1 s). A peer is no longer asked after MaxRejects
+// rejects or MaxTimeouts time-outs (unless no other peer is left). The
+// assembled metadata is verified against the info hash. Hostile peers are
+// bounded: a metadata_size that is not positive or exceeds MaxSize (default
 // DefaultMaxSize, 32 MiB) is ignored; memory grows only with pieces actually
 // received; when peers announce different sizes one size is fetched at a
-// time; data not asked for is ignored; a piece of the wrong length or a
-// total_size that changes ends that peer's part. When the metadata fails the
-// hash, a peer that supplied all of it is banned from the Fetcher (by
-// address); when several supplied it, they are asked one at a time until the
-// culprit is found. Once it has the metadata, each connection's Extension
-// serves it too, and announces metadata_size on connections made afterwards.
+// time; data not asked for is ignored. A data message for a piece that does
+// not exist, of the wrong length or with a total_size that changes closes
+// the connection (ErrBadData). When the metadata fails the hash, a peer
+// that supplied all of it is banned from the Fetcher (by address) and
+// disconnected (ErrBadMetadata); when several supplied it, they are asked
+// one at a time until the culprit is found. Once it has the metadata, each
+// connection's Extension serves it too, and announces metadata_size on
+// connections made afterwards.
 //
 // # libtorrent
 //

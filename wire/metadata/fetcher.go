@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -20,8 +21,15 @@ const (
 	// dictionaries (a 1 TiB torrent with 16 MiB pieces has 1.3 MB).
 	DefaultMaxSize = 32 << 20
 	// DefaultRequestTimeout is how long a peer may take to answer one
-	// request before it is asked of another peer.
-	DefaultRequestTimeout = 20 * time.Second
+	// request before the piece is asked of another peer, while no peer has
+	// answered yet. Once one has, the time-out is four times the quickest
+	// answer seen, within [DefaultMinRequestTimeout, RequestTimeout].
+	DefaultRequestTimeout    = 5 * time.Second
+	DefaultMinRequestTimeout = time.Second
+	// maxRedundancy is how many peers a missing piece is asked of at once
+	// when every missing piece is already asked of someone: a silent or
+	// lying peer then delays nobody.
+	maxRedundancy = 3
 	// DefaultMaxOutstanding is how many requests one peer may have
 	// outstanding.
 	DefaultMaxOutstanding = 8
@@ -36,13 +44,14 @@ var ErrClosed = errors.New("metadata: fetcher closed")
 
 // FetcherConfig configures a Fetcher. The zero value uses the defaults.
 type FetcherConfig struct {
-	MaxSize        int64         // DefaultMaxSize if 0
-	RequestTimeout time.Duration // DefaultRequestTimeout if 0
-	MaxOutstanding int           // DefaultMaxOutstanding if 0
-	MaxRejects     int           // DefaultMaxRejects if 0
-	MaxTimeouts    int           // DefaultMaxTimeouts if 0
-	Clock          Clock         // the real clock if nil
-	Logger         *slog.Logger  // slog.Default() if nil
+	MaxSize           int64         // DefaultMaxSize if 0
+	RequestTimeout    time.Duration // DefaultRequestTimeout if 0
+	MinRequestTimeout time.Duration // DefaultMinRequestTimeout if 0
+	MaxOutstanding    int           // DefaultMaxOutstanding if 0
+	MaxRejects        int           // DefaultMaxRejects if 0
+	MaxTimeouts       int           // DefaultMaxTimeouts if 0
+	Clock             Clock         // the real clock if nil
+	Logger            *slog.Logger  // slog.Default() if nil
 }
 
 // Fetcher downloads the metadata (the info dictionary) of one torrent from the
@@ -58,8 +67,15 @@ type FetcherConfig struct {
 // data message whose total_size differs, ends the peer's part in the fetch.
 // When the assembled metadata fails the hash, a peer that supplied all of it
 // is banned (never asked again by this Fetcher, even on a new connection
-// from the same address); when several did, the Fetcher asks one peer at a
-// time until the culprit is found.
+// from the same address) and its connection closed; when several did, the
+// Fetcher asks one peer at a time until the culprit is found. A data message
+// for a piece that does not exist also closes the connection.
+//
+// No peer can hold the fetch up: once every missing piece is asked of
+// someone, a peer with room is asked for pieces already asked of others (up
+// to three peers a piece), peers that have answered are asked first, and a
+// request times out after a few times the quickest answer seen. A late
+// answer is still taken.
 type Fetcher struct {
 	infoHash [20]byte
 	cfg      FetcherConfig
@@ -78,6 +94,7 @@ type Fetcher struct {
 	single   bool       // after a hash failure with several suppliers: one peer at a time
 	source   *fetchPeer // in single mode, the peer asked
 	timer    Timer
+	quickest time.Duration // the quickest answer seen; 0 before any
 	result   []byte
 	closed   bool
 }
@@ -87,10 +104,13 @@ type fetchPeer struct {
 	size     int64
 	send     func(payload []byte) error
 	pending  map[int]time.Time // piece → when asked
+	late     map[int]bool      // pieces whose request timed out: an answer is still taken
 	refused  map[int]bool      // pieces it rejected
+	answered int
 	rejects  int
 	timeouts int
 	dead     bool // no longer asked
+	slow     bool // dead only for time-outs: revived when nobody else is left
 	suspect  bool // supplied part of metadata that failed the hash
 }
 
@@ -103,6 +123,10 @@ func NewFetcher(infoHash [20]byte, cfg FetcherConfig) *Fetcher {
 	if cfg.RequestTimeout <= 0 {
 		cfg.RequestTimeout = DefaultRequestTimeout
 	}
+	if cfg.MinRequestTimeout <= 0 {
+		cfg.MinRequestTimeout = DefaultMinRequestTimeout
+	}
+	cfg.MinRequestTimeout = min(cfg.MinRequestTimeout, cfg.RequestTimeout)
 	if cfg.MaxOutstanding <= 0 {
 		cfg.MaxOutstanding = DefaultMaxOutstanding
 	}
@@ -248,7 +272,7 @@ func (f *Fetcher) addPeer(key string, size int64, send func([]byte) error) *fetc
 		f.log.Debug("metadata: ignoring peer's metadata_size", "peer", key, "size", size, "max", f.cfg.MaxSize)
 		return nil
 	}
-	p := &fetchPeer{key: key, size: size, send: send, pending: make(map[int]time.Time), refused: make(map[int]bool)}
+	p := &fetchPeer{key: key, size: size, send: send, pending: make(map[int]time.Time), late: make(map[int]bool), refused: make(map[int]bool)}
 	f.peers = append(f.peers, p)
 	reqs := f.scheduleLocked()
 	f.mu.Unlock()
@@ -288,47 +312,117 @@ func (f *Fetcher) release(piece int) {
 }
 
 // take removes piece from p's outstanding requests and reports whether it
-// was there.
-func (f *Fetcher) take(p *fetchPeer, piece int) bool {
-	if _, ok := p.pending[piece]; !ok {
-		return false
+// was there, and since when.
+func (f *Fetcher) take(p *fetchPeer, piece int) (time.Time, bool) {
+	at, ok := p.pending[piece]
+	if !ok {
+		return at, false
 	}
 	delete(p.pending, piece)
 	f.release(piece)
-	return true
+	return at, true
 }
 
-// onData handles a data message from p.
-func (f *Fetcher) onData(p *fetchPeer, m Message) {
-	f.mu.Lock()
-	if f.finishedLocked() || p.dead || !f.take(p, m.Piece) {
-		f.mu.Unlock() // late, or never asked: ignore
-		return
+// timeoutLocked is how long a request may wait: RequestTimeout until a
+// peer has answered, then four times the quickest answer, within
+// [MinRequestTimeout, RequestTimeout].
+func (f *Fetcher) timeoutLocked() time.Duration {
+	if f.quickest == 0 {
+		return f.cfg.RequestTimeout
 	}
+	return min(max(4*f.quickest, f.cfg.MinRequestTimeout), f.cfg.RequestTimeout)
+}
+
+// Errors that close a connection of the fetch.
+var (
+	// ErrBadMetadata: the peer alone supplied metadata that fails the
+	// info hash.
+	ErrBadMetadata = errors.New("metadata: peer's metadata fails the info hash")
+	// ErrBadData: a data message for a piece that does not exist, of the
+	// wrong length, or with another total_size.
+	ErrBadData = errors.New("metadata: bad data message")
+)
+
+// onData handles a data message from p. An error means p broke the rules
+// or lied, and its connection is to be closed.
+func (f *Fetcher) onData(p *fetchPeer, m Message) error {
+	f.mu.Lock()
+	if f.finishedLocked() {
+		f.mu.Unlock()
+		return nil
+	}
+	if f.size > 0 && (m.Piece < 0 || m.Piece >= len(f.pieces)) {
+		f.markDeadLocked(p)
+		reqs := f.scheduleLocked()
+		f.mu.Unlock()
+		f.sendAll(reqs)
+		return fmt.Errorf("%w: piece %d of %d", ErrBadData, m.Piece, len(f.pieces))
+	}
+	at, asked := f.take(p, m.Piece)
+	late := !asked && p.late[m.Piece]
+	if !asked && !late || p.dead && !p.slow {
+		f.mu.Unlock() // never asked, or a peer given up: ignore
+		return nil
+	}
+	delete(p.late, m.Piece)
+	var err error
 	switch {
 	case m.TotalSize != f.size || p.size != f.size:
 		f.log.Debug("metadata: peer changed total_size", "peer", p.key, "size", m.TotalSize, "want", f.size)
 		f.markDeadLocked(p)
+		err = fmt.Errorf("%w: total_size %d, announced %d", ErrBadData, m.TotalSize, p.size)
 	case len(m.Data) != pieceLen(f.size, m.Piece):
 		f.log.Debug("metadata: wrong piece length", "peer", p.key, "piece", m.Piece, "len", len(m.Data))
 		f.markDeadLocked(p)
-	case f.pieces[m.Piece] == nil:
-		f.pieces[m.Piece] = bytes.Clone(m.Data)
-		f.from[m.Piece] = p
-		f.have++
-		if f.have == len(f.pieces) {
-			f.verifyLocked()
+		err = fmt.Errorf("%w: piece %d of %d bytes", ErrBadData, m.Piece, len(m.Data))
+	default:
+		p.answered++
+		if asked {
+			if d := f.clock.Now().Sub(at); d > 0 && (f.quickest == 0 || d < f.quickest) {
+				f.quickest = d
+				if f.timer != nil {
+					// Rearmed by scheduleLocked for the shorter time-out.
+					f.timer.Stop()
+					f.timer = nil
+				}
+			}
+		}
+		if f.pieces[m.Piece] == nil {
+			f.pieces[m.Piece] = bytes.Clone(m.Data)
+			f.from[m.Piece] = p
+			f.have++
+			f.forgetPieceLocked(m.Piece)
+			if f.have == len(f.pieces) {
+				f.verifyLocked()
+				if _, banned := f.banned[p.key]; banned {
+					err = ErrBadMetadata
+				}
+			}
 		}
 	}
 	reqs := f.scheduleLocked()
 	f.mu.Unlock()
 	f.sendAll(reqs)
+	return err
+}
+
+// forgetPieceLocked drops the other requests for a piece that has arrived:
+// their answers will be ignored, and those peers have room again.
+func (f *Fetcher) forgetPieceLocked(piece int) {
+	for _, q := range f.peers {
+		f.take(q, piece)
+		delete(q.late, piece)
+	}
 }
 
 // onReject handles a reject message from p.
 func (f *Fetcher) onReject(p *fetchPeer, piece int) {
 	f.mu.Lock()
-	if f.finishedLocked() || p.dead || !f.take(p, piece) {
+	if f.finishedLocked() || p.dead {
+		f.mu.Unlock()
+		return
+	}
+	if _, ok := f.take(p, piece); !ok {
 		f.mu.Unlock()
 		return
 	}
@@ -384,6 +478,7 @@ func (f *Fetcher) resetPiecesLocked() {
 	f.have = 0
 	for _, p := range f.peers {
 		clear(p.pending)
+		clear(p.late)
 	}
 }
 
@@ -434,31 +529,84 @@ func (f *Fetcher) scheduleLocked() []request {
 			askable = []*fetchPeer{f.source}
 		}
 	} else {
-		for _, p := range f.peers {
-			if !p.dead && p.size == f.size {
-				askable = append(askable, p)
-			}
-		}
+		askable = f.askableLocked()
 	}
 	now := f.clock.Now()
 	var reqs []request
 	for _, p := range askable {
-		next := 0
-		for len(p.pending) < f.cfg.MaxOutstanding {
-			i := f.nextPieceLocked(p, next)
-			if i < 0 {
-				break
+		// Pieces nobody is asked for first, then (all being asked) those
+		// asked of the fewest peers, up to maxRedundancy.
+		for pass := 1; pass <= maxRedundancy && len(p.pending) < f.cfg.MaxOutstanding; pass++ {
+			for i := range f.pieces {
+				if len(p.pending) >= f.cfg.MaxOutstanding {
+					break
+				}
+				if f.pieces[i] != nil || f.inflight[i] >= pass || p.refused[i] {
+					continue
+				}
+				if _, ok := p.pending[i]; ok {
+					continue
+				}
+				p.pending[i] = now
+				f.inflight[i]++
+				reqs = append(reqs, request{p, i})
 			}
-			p.pending[i] = now
-			f.inflight[i]++
-			reqs = append(reqs, request{p, i})
-			next = i + 1
+			if f.single {
+				break // one source: no redundancy
+			}
 		}
 	}
-	if len(reqs) > 0 && f.timer == nil {
-		f.timer = f.clock.AfterFunc(f.cfg.RequestTimeout, f.checkTimeouts)
-	}
+	f.armTimerLocked()
 	return reqs
+}
+
+// armTimerLocked starts the time-out timer if requests are outstanding.
+func (f *Fetcher) armTimerLocked() {
+	if f.timer != nil {
+		return
+	}
+	now := f.clock.Now()
+	var first time.Time
+	for _, p := range f.peers {
+		for _, at := range p.pending {
+			if first.IsZero() || at.Before(first) {
+				first = at
+			}
+		}
+	}
+	if !first.IsZero() {
+		f.timer = f.clock.AfterFunc(max(first.Add(f.timeoutLocked()).Sub(now), 0), f.checkTimeouts)
+	}
+}
+
+// askableLocked returns the live peers offering the size being fetched,
+// those that have answered first, then those with fewer time-outs. When
+// only peers given up for their time-outs are left, they are asked again.
+func (f *Fetcher) askableLocked() []*fetchPeer {
+	var askable []*fetchPeer
+	for pass := 0; pass < 2 && len(askable) == 0; pass++ {
+		for _, p := range f.peers {
+			if p.size != f.size {
+				continue
+			}
+			if p.dead && pass == 1 && p.slow {
+				p.dead, p.slow, p.timeouts = false, false, 0
+			}
+			if !p.dead {
+				askable = append(askable, p)
+			}
+		}
+	}
+	slices.SortStableFunc(askable, func(a, b *fetchPeer) int {
+		if (a.answered > 0) != (b.answered > 0) {
+			if a.answered > 0 {
+				return -1
+			}
+			return 1
+		}
+		return a.timeouts - b.timeouts
+	})
+	return askable
 }
 
 // pickSourceLocked chooses the peer to fetch everything from in single mode,
@@ -479,19 +627,8 @@ func (f *Fetcher) pickSourceLocked() *fetchPeer {
 	return fallback
 }
 
-// nextPieceLocked returns the first piece at or after from that is missing,
-// not asked of anyone and not refused by p, or -1.
-func (f *Fetcher) nextPieceLocked(p *fetchPeer, from int) int {
-	for i := from; i < len(f.pieces); i++ {
-		if f.pieces[i] == nil && f.inflight[i] == 0 && !p.refused[i] {
-			return i
-		}
-	}
-	return -1
-}
-
-// checkTimeouts runs on the timer: requests older than RequestTimeout are
-// given up and asked of other peers.
+// checkTimeouts runs on the timer: requests older than the time-out
+// (timeoutLocked) are asked of other peers; their answers are still taken.
 func (f *Fetcher) checkTimeouts() {
 	f.mu.Lock()
 	f.timer = nil
@@ -500,21 +637,24 @@ func (f *Fetcher) checkTimeouts() {
 		return
 	}
 	now := f.clock.Now()
+	timeout := f.timeoutLocked()
 	var next time.Time
 	for _, p := range f.peers {
 		for i, at := range p.pending {
-			if deadline := at.Add(f.cfg.RequestTimeout); now.Before(deadline) {
+			if deadline := at.Add(timeout); now.Before(deadline) {
 				if next.IsZero() || deadline.Before(next) {
 					next = deadline
 				}
 				continue
 			}
 			f.take(p, i)
+			p.late[i] = true
 			p.timeouts++
-			f.log.Debug("metadata: request timed out", "peer", p.key, "piece", i)
+			f.log.Debug("metadata: request timed out", "peer", p.key, "piece", i, "after", timeout)
 		}
 		if p.timeouts >= f.cfg.MaxTimeouts && !p.dead {
 			f.markDeadLocked(p)
+			p.slow = true
 		}
 	}
 	if !next.IsZero() {

@@ -78,6 +78,7 @@ type fakePeer struct {
 	ext      *Extension
 	answer   behaviour
 	requests []int
+	err      error // why the Fetcher had its connection closed
 }
 
 func newSwarm(t *testing.T, infoHash [20]byte, cfg FetcherConfig) *swarm {
@@ -116,10 +117,18 @@ func (s *swarm) pump() {
 		}
 		q := s.queue[0]
 		s.queue = s.queue[1:]
+		closed := q.p.err != nil
 		s.mu.Unlock()
+		if closed {
+			continue
+		}
 		if reply := q.p.answer(q.p.info, q.piece); reply != nil {
 			if err := q.p.ext.handle(reply, func([]byte) error { return nil }); err != nil {
-				s.t.Errorf("handle: %v", err)
+				// The connection closes, as package wire does.
+				s.mu.Lock()
+				q.p.err = err
+				s.mu.Unlock()
+				q.p.ext.close()
 			}
 		}
 	}
@@ -172,7 +181,8 @@ func TestFetchSpreadsOverPeers(t *testing.T) {
 		}
 		total += s.requests(p)
 	}
-	if total != 20 {
+	// Only the last pieces, all asked already, are asked of other peers.
+	if total < 20 || total >= 2*20 {
 		t.Errorf("%d requests for 20 pieces", total)
 	}
 }
@@ -211,8 +221,8 @@ func TestLiarAloneIsBanned(t *testing.T) {
 	s := newSwarm(t, sha1.Sum(info), FetcherConfig{})
 	liar := s.join("liar", info, int64(len(info)), corrupt)
 	s.pump()
-	if s.requests(liar) != 3 {
-		t.Fatalf("liar asked %d times", s.requests(liar))
+	if s.requests(liar) != 3 || !errors.Is(liar.err, ErrBadMetadata) {
+		t.Fatalf("liar asked %d times, its connection closed with %v", s.requests(liar), liar.err)
 	}
 	// Banned: no more requests, and not even on a new connection.
 	again := s.join("liar", info, int64(len(info)), honest)
@@ -265,8 +275,8 @@ func TestLiarFoundInSingleMode(t *testing.T) {
 	if !s.banned("liar") || s.banned("h1") {
 		t.Errorf("banned: liar %v, honest %v; want only the liar", s.banned("liar"), s.banned("h1"))
 	}
-	if n := s.requests(liar); n != 2+4 {
-		t.Errorf("liar asked %d times, want 6 (2 pieces, then all 4 alone)", n)
+	if !errors.Is(liar.err, ErrBadMetadata) {
+		t.Errorf("liar's connection closed with %v", liar.err)
 	}
 }
 
@@ -291,8 +301,8 @@ func TestTotalSizeMismatchInData(t *testing.T) {
 		return dataMsg(info, piece, int64(len(info))+1)
 	})
 	s.pump()
-	if s.requests(liar) != 1 {
-		t.Errorf("peer changing total_size asked %d times, want 1", s.requests(liar))
+	if s.requests(liar) != 1 || !errors.Is(liar.err, ErrBadData) {
+		t.Errorf("peer changing total_size asked %d times, closed with %v; want 1, ErrBadData", s.requests(liar), liar.err)
 	}
 	s.join("good", info, int64(len(info)), honest)
 	s.pump()
@@ -316,8 +326,8 @@ func TestWrongPieceLength(t *testing.T) {
 	s.join("good", info, int64(len(info)), honest)
 	s.pump()
 	s.wantDone(info)
-	if s.requests(short) != 3 {
-		t.Errorf("peer with a wrong final piece asked %d times, want 3", s.requests(short))
+	if s.requests(short) != 3 || !errors.Is(short.err, ErrBadData) {
+		t.Errorf("peer with a wrong final piece asked %d times, closed with %v; want 3, ErrBadData", s.requests(short), short.err)
 	}
 }
 
@@ -325,14 +335,15 @@ func TestUnsolicitedDataIgnored(t *testing.T) {
 	info := testInfo(3 * PieceSize)
 	s := newSwarm(t, sha1.Sum(info), FetcherConfig{MaxOutstanding: 1})
 	p := s.join("a", info, int64(len(info)), silent)
-	// Data for pieces never asked, including ones beyond the end.
+	// Data for pieces never asked is ignored; for pieces beyond the end,
+	// it closes the connection.
 	for _, piece := range []int{1, 2, 3, 1000} {
 		if err := p.ext.handle(dataMsg(info, min(piece, 2), int64(len(info)))[0:0:0], nil); err == nil {
 			t.Fatal("empty payload accepted")
 		}
 		b, _ := Message{Type: MsgData, Piece: piece, TotalSize: int64(len(info)), Data: []byte("zz")}.Marshal()
-		if err := p.ext.handle(b, nil); err != nil {
-			t.Fatal(err)
+		if err := p.ext.handle(b, nil); (piece < 3) != (err == nil) || err != nil && !errors.Is(err, ErrBadData) {
+			t.Fatalf("data for piece %d: %v", piece, err)
 		}
 	}
 	if have, _ := s.f.Progress(); have != 0 {
@@ -355,21 +366,40 @@ func TestEndlessRejects(t *testing.T) {
 	s.wantDone(info)
 }
 
-func TestTimeoutMovesToAnotherPeer(t *testing.T) {
+// TestSilentPeerDelaysNothing: pieces already asked of a silent peer are
+// asked of the next peer at once.
+func TestSilentPeerDelaysNothing(t *testing.T) {
 	info := testInfo(4 * PieceSize)
 	s := newSwarm(t, sha1.Sum(info), FetcherConfig{})
 	slow := s.join("slow", info, int64(len(info)), silent)
 	good := s.join("good", info, int64(len(info)), honest)
 	s.pump()
-	if s.requests(slow) != 4 || s.requests(good) != 0 {
-		t.Fatalf("requests %d, %d; want all 4 to the first peer", s.requests(slow), s.requests(good))
+	s.wantDone(info)
+	if s.requests(slow) != 4 || s.requests(good) != 4 {
+		t.Errorf("requests %d, %d; want 4 to each", s.requests(slow), s.requests(good))
 	}
-	s.clock.Advance(DefaultRequestTimeout - time.Second)
+}
+
+// TestTimeoutMovesToAnotherPeer: with each piece asked of three silent
+// peers, a fourth is asked when the requests time out: after
+// RequestTimeout while nobody has answered.
+func TestTimeoutMovesToAnotherPeer(t *testing.T) {
+	info := testInfo(4 * PieceSize)
+	s := newSwarm(t, sha1.Sum(info), FetcherConfig{})
+	for i := range maxRedundancy {
+		s.join(fmt.Sprint("slow", i), info, int64(len(info)), silent)
+	}
+	good := s.join("good", info, int64(len(info)), honest)
+	s.pump()
+	if s.requests(good) != 0 {
+		t.Fatalf("good peer asked %d times; want 0 while three others are asked", s.requests(good))
+	}
+	s.clock.Advance(DefaultRequestTimeout - time.Millisecond)
 	s.pump()
 	if s.requests(good) != 0 {
 		t.Fatal("retried before the timeout")
 	}
-	s.clock.Advance(time.Second)
+	s.clock.Advance(time.Millisecond)
 	s.pump()
 	s.wantDone(info)
 	if s.requests(good) != 4 {
@@ -377,7 +407,54 @@ func TestTimeoutMovesToAnotherPeer(t *testing.T) {
 	}
 }
 
-func TestTimeoutRetriesSamePeerUntilLimit(t *testing.T) {
+// TestTimeoutAdapts: once a peer has answered quickly, a silent peer's
+// requests time out after four times that answer, not after
+// RequestTimeout, within MinRequestTimeout.
+func TestTimeoutAdapts(t *testing.T) {
+	info := testInfo(8 * PieceSize)
+	s := newSwarm(t, sha1.Sum(info), FetcherConfig{MaxOutstanding: 1})
+	// A fast peer answers piece 0 after 100 ms, then goes quiet.
+	fast := s.join("fast", info, int64(len(info)), func(info []byte, piece int) []byte {
+		if piece == 0 {
+			return honest(info, piece)
+		}
+		return nil
+	})
+	s.clock.Advance(100 * time.Millisecond)
+	s.pump()
+	if have, _ := s.f.Progress(); have != 1 || s.requests(fast) != 2 {
+		t.Fatalf("have %d pieces after %d requests", have, s.requests(fast))
+	}
+	s.f.mu.Lock()
+	timeout := s.f.timeoutLocked()
+	s.f.mu.Unlock()
+	if timeout != DefaultMinRequestTimeout {
+		t.Fatalf("time-out %v after a 100 ms answer, want %v (4×100 ms, at least the minimum)", timeout, DefaultMinRequestTimeout)
+	}
+	s.clock.Advance(DefaultMinRequestTimeout)
+	s.pump()
+	if n := s.requests(fast); n != 3 {
+		t.Fatalf("fast peer asked %d times after its second request timed out, want 3", n)
+	}
+}
+
+// TestLateAnswerTaken: the answer to a request that timed out is still
+// used.
+func TestLateAnswerTaken(t *testing.T) {
+	info := testInfo(PieceSize)
+	s := newSwarm(t, sha1.Sum(info), FetcherConfig{})
+	slow := s.join("slow", info, int64(len(info)), silent)
+	s.clock.Advance(DefaultRequestTimeout)
+	s.pump()
+	if err := slow.ext.handle(honest(info, 0), nil); err != nil {
+		t.Fatal(err)
+	}
+	s.wantDone(info)
+}
+
+// TestTimeoutRetriesSamePeer: a silent peer alone is asked again after
+// each time-out, no faster, and a good peer joining finishes the fetch.
+func TestTimeoutRetriesSamePeer(t *testing.T) {
 	info := testInfo(PieceSize)
 	s := newSwarm(t, sha1.Sum(info), FetcherConfig{})
 	slow := s.join("slow", info, int64(len(info)), silent)
@@ -385,12 +462,12 @@ func TestTimeoutRetriesSamePeerUntilLimit(t *testing.T) {
 		s.clock.Advance(DefaultRequestTimeout)
 		s.pump()
 	}
-	if n := s.requests(slow); n != DefaultMaxTimeouts {
-		t.Errorf("silent peer asked %d times, want %d", n, DefaultMaxTimeouts)
+	if n := s.requests(slow); n > 11 {
+		t.Errorf("silent peer asked %d times in 10 time-outs", n)
 	}
-	if s.clock.Pending() != 0 {
-		t.Errorf("%d timers left with nothing outstanding", s.clock.Pending())
-	}
+	s.join("good", info, int64(len(info)), honest)
+	s.pump()
+	s.wantDone(info)
 }
 
 func TestPeerLeavingFreesItsPieces(t *testing.T) {

@@ -134,10 +134,9 @@ func (e *Extension) handle(payload []byte, send func([]byte) error) error {
 			return nil // we asked nothing on this connection
 		}
 		if m.Type == MsgData {
-			e.cfg.Fetcher.onData(p, m)
-		} else {
-			e.cfg.Fetcher.onReject(p, m.Piece)
+			return e.cfg.Fetcher.onData(p, m)
 		}
+		e.cfg.Fetcher.onReject(p, m.Piece)
 	}
 	return nil // other types are ignored (BEP 9)
 }
