@@ -2,11 +2,13 @@ package bt
 
 import (
 	"bytes"
+	"errors"
 	"time"
 
 	"github.com/bt-go/bt/bitfield"
 	"github.com/bt-go/bt/internal/picker"
 	"github.com/bt-go/bt/wire"
+	"github.com/bt-go/bt/wire/metadata"
 )
 
 // Peers: adopting connections, applying what peers tell us, and our
@@ -174,6 +176,11 @@ func (t *Torrent) removePeer(p *peer) {
 func (t *Torrent) handlePeerEvent(e peerEvent) {
 	p := e.p
 	if e.close {
+		if _, live := t.peers[p]; live && (errors.Is(e.err, metadata.ErrBadMetadata) || errors.Is(e.err, metadata.ErrBadData)) {
+			// It lied about the metadata or broke ut_metadata's rules:
+			// not to be dialled or accepted again.
+			t.ban(p, "bad metadata")
+		}
 		t.removePeer(p)
 		return
 	}
