@@ -54,9 +54,9 @@ type Config struct {
 	MaxPeerRequests int
 	// MaxDuplicates bounds the peer's duplicate requests (default 64): a
 	// request for a block it has already requested and not canceled, or
-	// that we have just queued or sent to it, is not answered again, and
-	// the connection is closed with ErrDuplicateRequests once more than
-	// MaxDuplicates have arrived. Each block served forgives one.
+	// that we have just queued or sent to it twice, is not answered
+	// again, and the connection is closed with ErrDuplicateRequests once
+	// more than MaxDuplicates have arrived. Each block served forgives one.
 	MaxDuplicates int
 
 	// RequestTimeout, if positive, fails the head request when it is not

@@ -30,6 +30,7 @@ type Conn struct {
 	log      *slog.Logger
 
 	handler Handler
+	gate    ReadWaiter // the handler, if it is one
 	cbMu    sync.Mutex // serializes Handler, Extension and completion calls
 
 	wake       chan struct{} // cap 1: output or deferred work is waiting
@@ -69,7 +70,7 @@ type Conn struct {
 	requests      reqQueue
 	headSince     time.Duration
 	peerRequests  []Request
-	served        [servedMemory]Request // the last blocks queued for the peer, a ring
+	served        [servedMemory]servedBlock // the last blocks queued for the peer, a ring
 	servedNext    int
 	duplicates    int // duplicate requests seen, less one per block served
 	timeout       time.Duration
@@ -93,6 +94,13 @@ type outBlock struct {
 // servedMemory is how many of the blocks last queued for the peer a Conn
 // remembers, to refuse requests for them again.
 const servedMemory = 64
+
+// servedBlock is a block queued for the peer, and how many times it was
+// queued again since.
+type servedBlock struct {
+	Request
+	again int
+}
 
 // completion is a request completion or event waiting to be delivered.
 type completion struct {
@@ -193,6 +201,7 @@ func (c *Conn) Start(h Handler) error {
 	}
 	c.started = true
 	c.handler = h
+	c.gate, _ = h.(ReadWaiter)
 	exts := c.exts
 	c.mu.Unlock()
 	if c.extended {
@@ -243,6 +252,10 @@ func (c *Conn) closeWith(err error) {
 		c.finish()
 	}
 }
+
+// Closing returns a channel closed as soon as the connection begins to
+// close (before Done).
+func (c *Conn) Closing() <-chan struct{} { return c.closing }
 
 // Done returns a channel closed when the connection has ended and its
 // goroutines have returned.

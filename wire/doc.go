@@ -37,11 +37,12 @@
 // ones, and requests while we choke the peer outside the allowed-fast set,
 // are rejected with the Fast extension and ignored without it. Choke
 // discards pending requests (with the Fast extension, rejecting each). A
-// request is answered once: a duplicate of one pending, or of one of the
-// last blocks queued for the peer, is dropped (rejected if that block was
-// already queued), and more than Config.MaxDuplicates of them close the
-// connection with ErrDuplicateRequests. Canceling an unknown request is
-// harmless.
+// request does not multiply our upload: a duplicate of one pending is
+// dropped, a block among the last 64 queued for the peer is queued once
+// more at most (a peer whose piece failed its hash asks for all of it
+// again) and further requests for it are rejected, and more than
+// Config.MaxDuplicates such duplicates close the connection with
+// ErrDuplicateRequests. Canceling an unknown request is harmless.
 //
 // # Hostile peers
 //

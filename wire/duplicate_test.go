@@ -7,8 +7,9 @@ import (
 )
 
 // TestDuplicateRequestsNotMultiplied is the upload amplification attack: a
-// choked peer asks for the blocks of its allowed-fast pieces 80 times each,
-// in one burst. Each block is sent once, and the peer is disconnected.
+// choked peer asks for the blocks of its allowed-fast pieces 80 times each.
+// Each block is sent at most twice (the second for a peer whose piece
+// failed its hash), and the peer is disconnected.
 func TestDuplicateRequestsNotMultiplied(t *testing.T) {
 	c, rec, raw := startRawOpts(t, testConfig('d'), allReserved(), false)
 	block := make([]byte, BlockSize)
@@ -58,13 +59,13 @@ func TestDuplicateRequestsNotMultiplied(t *testing.T) {
 	}
 	total := 0
 	for i, n := range sent {
-		if n != 1 {
+		if n > 2 {
 			t.Errorf("block of piece %d sent %d times", i, n)
 		}
 		total += n
 	}
 	t.Logf("%d requests (%d distinct) answered with %d blocks", pieces*repeats, pieces, total)
-	if total != pieces {
+	if total < pieces || total > 2*pieces {
 		t.Errorf("%d blocks sent for %d distinct requests", total, pieces)
 	}
 }

@@ -46,6 +46,9 @@ func (c *Conn) readLoop() {
 // readMessages reads and dispatches messages until an error.
 func (c *Conn) readMessages() error {
 	for {
+		if c.gate != nil {
+			c.gate.WaitRead(c)
+		}
 		if _, err := io.ReadFull(c.br, c.hdr[:4]); err != nil {
 			return c.readError(err)
 		}
@@ -317,9 +320,9 @@ func (c *Conn) peerRequest(r Request) (bool, error) {
 	case indexRequest(c.peerRequests, r) >= 0:
 		// Pending already: the answer on its way answers both.
 		return false, c.duplicate(r)
-	case c.recentlyServed(r):
+	case c.servedAgain(r):
 		// BEP 3 lets a peer cancel a request, not multiply our upload:
-		// the block is queued or already sent.
+		// the block is queued or already sent, twice.
 		reject()
 		return false, c.duplicate(r)
 	case len(c.peerRequests) >= c.cfg.MaxPeerRequests:
@@ -340,15 +343,23 @@ func (c *Conn) duplicate(r Request) error {
 	return nil
 }
 
-// recentlyServed reports whether the block of r is among the last ones
-// queued for the peer. c.mu must be held.
-func (c *Conn) recentlyServed(r Request) bool {
-	for _, s := range c.served {
-		if s == r && r.Length > 0 {
-			return true
+// servedAgain reports whether the block of r is among the last ones queued
+// for the peer and was queued twice already. A block is served a second
+// time: a peer whose piece failed its hash asks again for every block of
+// it, ours included, maybe just after we sent them. c.mu must be held.
+func (c *Conn) servedAgain(r Request) bool {
+	i := c.findServed(r)
+	return i >= 0 && c.served[i].again > 0
+}
+
+// findServed returns r's place in the ring of served blocks, or -1.
+func (c *Conn) findServed(r Request) int {
+	for i, s := range c.served {
+		if s.Request == r && r.Length > 0 {
+			return i
 		}
 	}
-	return false
+	return -1
 }
 
 // readVariable reads a bitfield or extended message of n payload bytes.

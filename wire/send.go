@@ -211,8 +211,12 @@ func (c *Conn) Piece(index, begin int, block []byte) error {
 		return fmt.Errorf("wire: piece %v: %w", r, ErrNotRequested)
 	}
 	c.peerRequests = append(c.peerRequests[:i], c.peerRequests[i+1:]...)
-	c.served[c.servedNext] = r
-	c.servedNext = (c.servedNext + 1) % len(c.served)
+	if j := c.findServed(r); j >= 0 {
+		c.served[j].again++
+	} else {
+		c.served[c.servedNext] = servedBlock{Request: r}
+		c.servedNext = (c.servedNext + 1) % len(c.served)
+	}
 	if c.duplicates > 0 {
 		c.duplicates--
 	}
