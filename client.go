@@ -34,18 +34,19 @@ var (
 // hashing goroutines and a global connection limit among its torrents.
 // Its methods are safe for concurrent use.
 type Client struct {
-	cfg    Config
-	peerID [20]byte
-	ln     *wire.Listener
-	port   int
-	hashes *hashPool
-	files  *storage.FilePool // open files of all torrents (Config.MaxOpenFiles)
-	stateW stateWriter       // batched writes to the state directory
-	conns  atomic.Int32
-	state  *resume.Dir     // Config.StateDir (session.go)
-	lim    clientLimits    // rate limits (limits.go)
-	disc   clientDiscovery // trackers and DHT (dht.go)
-	enc    encMemory       // which handshake works with whom (encryption.go)
+	cfg     Config
+	peerID  [20]byte
+	ln      *wire.Listener
+	port    int
+	hashes  *hashPool
+	readers *readPool
+	files   *storage.FilePool // open files of all torrents (Config.MaxOpenFiles)
+	stateW  stateWriter       // batched writes to the state directory
+	conns   atomic.Int32
+	state   *resume.Dir     // Config.StateDir (session.go)
+	lim     clientLimits    // rate limits (limits.go)
+	disc    clientDiscovery // trackers and DHT (dht.go)
+	enc     encMemory       // which handshake works with whom (encryption.go)
 
 	mu       sync.Mutex
 	torrents map[metainfo.Hash]*Torrent
@@ -62,6 +63,10 @@ type Client struct {
 	slowDisk time.Duration
 	// beforeSync, a test seam, runs before every fsync a resume save makes.
 	beforeSync func()
+	// slowRead, a test seam, makes every disk read of a requested block
+	// wait this long first; keepAlive, when set, replaces the connections'
+	// keep-alive interval.
+	slowRead, keepAlive time.Duration
 
 	// onDHTPort is the function SetDHTPortHandler set (the client's own
 	// DHT node's AddNode, when it runs one): it receives the DHT port peers
@@ -119,6 +124,7 @@ func NewClient(cfg Config) (*Client, error) {
 		return nil, err
 	}
 	c.hashes = newHashPool(cfg.HashWorkers)
+	c.readers = newReadPool(cfg.DiskReaders)
 	if c.state != nil && !cfg.NoRestore {
 		c.restore()
 	}
@@ -269,6 +275,7 @@ func (c *Client) newTorrent(ih metainfo.Hash, mi *metainfo.MetaInfo, mag *metain
 		dir:        defaultDir(o.Dir, &c.cfg),
 		magnet:     mag,
 		cmds:       make(chan func()), // unbuffered: a post succeeds only if the loop takes it
+		timeouts:   newMailbox(),
 		quit:       make(chan struct{}),
 		done:       make(chan struct{}),
 		peers:      make(map[*peer]struct{}),
@@ -343,6 +350,7 @@ func (c *Client) Close() error {
 	c.hashes.close()
 	c.files.Close()
 	c.stateW.wait()
+	c.readers.close()
 	c.mu.Lock()
 	stop := c.stopCtx
 	c.mu.Unlock()

@@ -74,6 +74,9 @@ type Config struct {
 	// HashWorkers is the number of goroutines hashing and writing pieces
 	// for all torrents. Default 4.
 	HashWorkers int
+	// DiskReaders is the number of goroutines reading the blocks peers
+	// request, for all torrents. Default 4.
+	DiskReaders int
 
 	// DialTimeout bounds an outgoing TCP connect. Default 10 s.
 	DialTimeout time.Duration
@@ -168,6 +171,7 @@ func (c Config) withDefaults() Config {
 	}
 	set(&c.HashWorkers, 4)
 	set(&c.MaxOpenFiles, storage.DefaultMaxOpenFiles)
+	set(&c.DiskReaders, 4)
 	setD(&c.DialTimeout, 10*time.Second)
 	setD(&c.HandshakeTimeout, 20*time.Second)
 	setD(&c.IdleTimeout, 3*time.Minute)

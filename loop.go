@@ -45,6 +45,10 @@ func (t *Torrent) run(initial State) {
 			f()
 		case e := <-events:
 			t.handlePeerEvent(e)
+		case <-t.timeouts.wake:
+			for _, e := range t.timeouts.take() {
+				t.handlePeerEvent(e)
+			}
 		case r := <-t.diskDone:
 			t.handleDisk(r)
 		case now := <-tick.C:

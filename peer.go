@@ -51,6 +51,11 @@ type peer struct {
 	upq              uploadQueue                // requests waiting for upload tokens (limits.go)
 	rejected         map[int]time.Time          // pieces it refused while unchoking us (faults.go)
 	cancelled        map[picker.Block]time.Time // our cancels its rejects may answer (reader.go)
+
+	// Events the loop could not take at once, held by the read goroutine
+	// until WaitRead hands them over, before reading more.
+	backlogMu sync.Mutex
+	backlog   []peerEvent
 }
 
 // peerEvent carries what a peer's read goroutine saw to the loop.
@@ -84,17 +89,81 @@ func putBlockBuf(b []byte) {
 	}
 }
 
-// send hands an event to the loop. It blocks while the loop applies
-// back-pressure, and drops the event once the torrent is closing.
+// send hands an event to the loop without blocking: while the loop
+// applies back-pressure, the event waits in the peer's backlog and
+// WaitRead, before the next message is read, waits for the loop to take
+// it. Handler calls never block, so the connection's writer never waits
+// for the loop.
 func (p *peer) send(e peerEvent) {
 	e.p = p
-	select {
-	case p.t.events <- e:
-	case <-p.t.quit:
-		if e.data != nil && e.typ == wire.MsgPiece {
-			putBlockBuf(e.data)
+	p.backlogMu.Lock()
+	defer p.backlogMu.Unlock()
+	if len(p.backlog) == 0 {
+		select {
+		case p.t.events <- e:
+			return
+		default:
 		}
 	}
+	p.backlog = append(p.backlog, e)
+}
+
+// WaitRead runs on the read goroutine before each message: it hands the
+// backlog to the loop, waiting as long as the loop applies back-pressure,
+// so the socket is not read meanwhile.
+func (p *peer) WaitRead(c *wire.Conn) { p.flush(c.Closing()) }
+
+// flush hands the backlog to the loop, blocking, and drops what is left
+// if stop is closed or the torrent closes first.
+func (p *peer) flush(stop <-chan struct{}) {
+	p.backlogMu.Lock()
+	b := p.backlog
+	p.backlog = nil
+	p.backlogMu.Unlock()
+	for i, e := range b {
+		select {
+		case p.t.events <- e:
+			continue
+		case <-p.t.quit:
+		case <-stop:
+		}
+		for _, e := range b[i:] {
+			if e.data != nil && e.typ == wire.MsgPiece {
+				putBlockBuf(e.data)
+			}
+		}
+		return
+	}
+}
+
+// mailbox passes events to the loop without ever blocking the sender: the
+// loop takes them all at once, back-pressure or not. It holds at most one
+// time-out per request we have outstanding.
+type mailbox struct {
+	mu    sync.Mutex
+	items []peerEvent
+	wake  chan struct{} // cap 1
+}
+
+func newMailbox() mailbox { return mailbox{wake: make(chan struct{}, 1)} }
+
+func (m *mailbox) put(e peerEvent) {
+	m.mu.Lock()
+	m.items = append(m.items, e)
+	m.mu.Unlock()
+	select {
+	case m.wake <- struct{}{}:
+	default:
+	}
+}
+
+// take returns the events waiting, oldest first.
+func (m *mailbox) take() []peerEvent {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	items := m.items
+	m.items = nil
+	return items
 }
 
 // HandleMessage runs on the connection's read goroutine.
@@ -126,9 +195,17 @@ func (p *peer) HandleEvent(c *wire.Conn, e wire.Event) {
 		p.uploadedA.Add(int64(e.Bytes))
 		p.t.uploaded.Add(int64(e.Bytes))
 	case wire.EventTimeout:
-		p.send(peerEvent{timeout: true, index: e.Request.Index, begin: e.Request.Begin})
+		// On the writer goroutine, which must go on writing (keep-alives,
+		// haves, blocks) while back-pressure holds the event channel.
+		p.t.timeouts.put(peerEvent{p: p, timeout: true, index: e.Request.Index, begin: e.Request.Begin})
 	case wire.EventClose:
-		p.send(peerEvent{close: true, err: e.Err})
+		// The last call, after the reader and writer have ended: what the
+		// reader left, then the close, waiting for the loop.
+		p.flush(nil)
+		p.backlogMu.Lock()
+		p.backlog = []peerEvent{{p: p, close: true, err: e.Err}}
+		p.backlogMu.Unlock()
+		p.flush(nil)
 	}
 }
 

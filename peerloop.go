@@ -103,6 +103,9 @@ func (t *Torrent) addConn(c *wire.Conn, incoming bool) {
 		t.sendHaves(p)
 	}
 	c.SetTimeout(t.cfg.RequestTimeout)
+	if d := t.client.keepAlive; d > 0 {
+		c.SetKeepAlive(d)
+	}
 	if err := c.Start(p); err != nil {
 		// The close event will remove it.
 		return

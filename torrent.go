@@ -91,6 +91,7 @@ type Torrent struct {
 	cmds     chan func()
 	events   chan peerEvent  // made when the first peer connects
 	diskDone chan diskResult // made when the first piece is submitted
+	timeouts mailbox         // request time-outs, from the connections' writers
 	quit     chan struct{}   // closed by Close
 	done     chan struct{}   // closed when the loop has ended
 	closing  atomic.Bool

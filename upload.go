@@ -1,6 +1,7 @@
 package bt
 
 import (
+	"sync"
 	"time"
 
 	"github.com/bt-go/bt/internal/choker"
@@ -74,14 +75,92 @@ func (t *Torrent) chokeRound(now time.Time) {
 }
 
 // serveRequest answers a peer's request. It runs on the peer's read
-// goroutine and reads from storage there: only state published atomically
-// by the loop is consulted. Under an upload limit the request waits in the
-// peer's queue (limits.go) instead.
+// goroutine, which must not wait for the disk (wire.Handler): the block is
+// read and sent by the client's pool of disk readers, or, under an upload
+// limit, by the peer's upload goroutine once tokens allow (limits.go). Only
+// state published atomically by the loop is consulted. The queue is
+// bounded by the Conn: each job is one of the peer's pending requests, at
+// most wire.Config.MaxPeerRequests of them.
 func (t *Torrent) serveRequest(p *peer, index, begin, length int) {
 	if _, ok := t.mayServe(index); ok && t.queueUpload(p, index, begin, length) {
 		return
 	}
-	t.sendBlock(p, index, begin, length)
+	t.client.readers.submit(readJob{t: t, p: p, index: index, begin: begin, length: length})
+}
+
+// readJob is a request to read and send.
+type readJob struct {
+	t                    *Torrent
+	p                    *peer
+	index, begin, length int
+}
+
+// readPool is the client's set of goroutines that read requested blocks
+// and send them, for all its torrents. Submitting never blocks.
+type readPool struct {
+	mu    sync.Mutex
+	queue []readJob
+	wake  chan struct{}
+	quit  chan struct{}
+	wg    sync.WaitGroup
+}
+
+func newReadPool(workers int) *readPool {
+	rp := &readPool{wake: make(chan struct{}, workers), quit: make(chan struct{})}
+	for range workers {
+		rp.wg.Go(rp.work)
+	}
+	return rp
+}
+
+func (rp *readPool) submit(j readJob) {
+	rp.mu.Lock()
+	rp.queue = append(rp.queue, j)
+	rp.mu.Unlock()
+	select {
+	case rp.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (rp *readPool) work() {
+	for {
+		rp.mu.Lock()
+		if len(rp.queue) == 0 {
+			rp.queue = nil // let a burst's backing array go
+			rp.mu.Unlock()
+			select {
+			case <-rp.wake:
+				continue
+			case <-rp.quit:
+				return
+			}
+		}
+		j := rp.queue[0]
+		rp.queue[0] = readJob{}
+		rp.queue = rp.queue[1:]
+		rp.mu.Unlock()
+		j.run()
+	}
+}
+
+// run reads and sends the block, unless the peer no longer wants it
+// (canceled, choked, or gone).
+func (j *readJob) run() {
+	if !j.p.conn.HasPeerRequest(j.index, j.begin, j.length) {
+		return
+	}
+	if d := j.t.client.slowRead; d > 0 {
+		time.Sleep(d)
+	}
+	j.t.sendBlock(j.p, j.index, j.begin, j.length)
+}
+
+// close stops the workers; requests still queued are dropped (their
+// connections are closing with the client).
+func (rp *readPool) close() {
+	close(rp.quit)
+	rp.wg.Wait()
 }
 
 // mayServe reports whether piece index may be served now, with the state

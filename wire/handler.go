@@ -5,7 +5,9 @@ import "fmt"
 // Handler receives what a connection reports. Its methods run on the
 // connection's goroutines, one call at a time for a given Conn, and must
 // not block for long: hand slow work (disk reads) to another goroutine and
-// answer later (Conn.Piece is safe from any goroutine). A Handler may call
+// answer later (Conn.Piece is safe from any goroutine). A blocked call
+// holds up the writer's events too; to stop reading for a while, implement
+// ReadWaiter instead. A Handler may call
 // any method of the Conn, Close included, but must not wait for Done.
 type Handler interface {
 	// HandleMessage is called for each message from the peer, after the
@@ -13,6 +15,17 @@ type Handler interface {
 	HandleMessage(c *Conn, m *Message)
 	// HandleEvent is called for the other events of the connection.
 	HandleEvent(c *Conn, e Event)
+}
+
+// A ReadWaiter is a Handler that can hold the connection's reader back, for
+// back-pressure: WaitRead is called on the reader goroutine before each
+// message is read, with no lock of the Conn held and outside any Handler
+// call. While it blocks, nothing more is read from the peer (TCP holds the
+// peer back) but the writer goes on: keep-alives, queued messages, request
+// time-outs. It should return once Closing is closed.
+type ReadWaiter interface {
+	Handler
+	WaitRead(c *Conn)
 }
 
 // EventType says what an Event reports.

@@ -57,6 +57,15 @@ func (c *Conn) PeerRequests() []Request {
 	return append([]Request(nil), c.peerRequests...)
 }
 
+// HasPeerRequest reports whether the peer's request for the block at
+// index, begin of length bytes is pending (not yet answered, canceled or
+// discarded): a cheap check before reading the block from disk.
+func (c *Conn) HasPeerRequest(index, begin, length int) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return indexRequest(c.peerRequests, Request{index, begin, length}) >= 0
+}
+
 // PeerAllowedFast returns the pieces the peer allows us to request while
 // choked (BEP 6).
 func (c *Conn) PeerAllowedFast() []int {

@@ -351,12 +351,12 @@ func (f *Fetcher) onData(p *fetchPeer, m Message) error {
 		f.mu.Unlock()
 		return nil
 	}
-	if f.size > 0 && (m.Piece < 0 || m.Piece >= len(f.pieces)) {
+	if n := len(f.pieces); f.size > 0 && (m.Piece < 0 || m.Piece >= n) {
 		f.markDeadLocked(p)
 		reqs := f.scheduleLocked()
 		f.mu.Unlock()
 		f.sendAll(reqs)
-		return fmt.Errorf("%w: piece %d of %d", ErrBadData, m.Piece, len(f.pieces))
+		return fmt.Errorf("%w: piece %d of %d", ErrBadData, m.Piece, n)
 	}
 	at, asked := f.take(p, m.Piece)
 	late := !asked && p.late[m.Piece]
