@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/bt-go/bt/internal/peertest"
+	"github.com/bt-go/bt/internal/waitfor"
 	"github.com/bt-go/bt/wire"
 	"github.com/bt-go/bt/wire/metadata"
 )
@@ -139,7 +140,7 @@ func TestMagnetWithBadMetadataPeers(t *testing.T) {
 	for _, a := range bad {
 		tor.AddPeers(a.serve(t, mi.InfoHash))
 	}
-	waitFor(t, 30*time.Second, "the silent peer to be asked for the metadata", func() bool { return silent.requests.Load() > 0 })
+	waitfor.Cond(t, 30*time.Second, "the silent peer to be asked for the metadata", func() bool { return silent.requests.Load() > 0 })
 	if tor.HasMetadata() {
 		t.Fatal("metadata without an honest peer")
 	}
@@ -148,11 +149,11 @@ func TestMagnetWithBadMetadataPeers(t *testing.T) {
 	lt.AddTorrent(t, peertest.AddTorrent{TorrentFile: file, SavePath: filepath.Join(dir, "seed"), SeedMode: true})
 	start := time.Now()
 	tor.AddPeers(ltAddr(t, lt))
-	waitFor(t, 120*time.Second, "the metadata", tor.HasMetadata)
+	waitfor.Cond(t, 120*time.Second, "the metadata", tor.HasMetadata)
 	t.Logf("metadata %v after the honest peer was added; requests to the bad peers: silent %d, out of range %d, bad hash %d",
 		time.Since(start).Round(time.Millisecond), silent.requests.Load(), outOfRange.requests.Load(), badHash.requests.Load())
 	for _, a := range []*metaAdversary{outOfRange, badHash} {
-		waitFor(t, 30*time.Second, "the "+a.name+" peer to be disconnected", a.allClosed)
+		waitfor.Cond(t, 30*time.Second, "the "+a.name+" peer to be disconnected", a.allClosed)
 	}
 	if badHash.requests.Load() == 0 || outOfRange.requests.Load() == 0 {
 		t.Errorf("bad peers never asked: out of range %d, bad hash %d", outOfRange.requests.Load(), badHash.requests.Load())

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/bt-go/bt/bitfield"
+	"github.com/bt-go/bt/internal/waitfor"
 	"github.com/bt-go/bt/wire"
 )
 
@@ -81,7 +82,7 @@ func TestWriterGoesOnUnderBackPressure(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 10*time.Second, "the torrent to start", func() bool { return tor.State() == Started })
+	waitfor.Cond(t, 10*time.Second, "the torrent to start", func() bool { return tor.State() == Started })
 
 	data, err := os.ReadFile(filepath.Join(src, "a.dat"))
 	if err != nil {
