@@ -1,6 +1,10 @@
 package bt
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/bt-go/bt/metainfo"
+)
 
 func TestClientName(t *testing.T) {
 	id := func(s string) (b [20]byte) { copy(b[:], s); return }
@@ -23,5 +27,12 @@ func TestClientName(t *testing.T) {
 	p := newPeerID()
 	if string(p[:8]) != "-BT0010-" || ClientName(p) != "bt 0.0.1.0" {
 		t.Errorf("our peer id %q", p)
+	}
+}
+
+// metainfo cannot import bt: its created-by default spells the version out.
+func TestCreatedByNamesVersion(t *testing.T) {
+	if want := "bt/" + Version; metainfo.DefaultCreatedBy != want {
+		t.Errorf("metainfo.DefaultCreatedBy = %q, want %q", metainfo.DefaultCreatedBy, want)
 	}
 }

@@ -64,7 +64,7 @@ type dhtState struct {
 // port if that one is taken over UDP).
 func (c *Client) startDiscovery() error {
 	if !c.cfg.NoTrackers {
-		c.disc.trackers = &tracker.Client{UserAgent: "bt/0.1"}
+		c.disc.trackers = &tracker.Client{UserAgent: "bt/" + Version}
 	}
 	if !c.cfg.DHT {
 		return nil

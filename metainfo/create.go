@@ -15,7 +15,7 @@ import (
 )
 
 // DefaultCreatedBy is what Create writes in "created by" by default.
-const DefaultCreatedBy = "bt/0.1"
+const DefaultCreatedBy = "bt/0.0.1"
 
 // CreateOptions tunes Create. The zero value makes a public torrent with
 // no trackers and an automatic piece length.
