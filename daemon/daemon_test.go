@@ -11,6 +11,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/bt-go/bt"
+	"github.com/bt-go/bt/internal/waitfor"
 	"github.com/bt-go/bt/metainfo"
 )
 
@@ -33,17 +34,6 @@ func makeTorrent(t *testing.T, name string, size int) []byte {
 	return b
 }
 
-func waitUntil(t *testing.T, what string, ok func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !ok() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 // TestWatchDirectory: a .torrent and a .magnet file dropped in the watch
 // directory are added and renamed *.added; a bad file becomes *.invalid;
 // nothing is added twice.
@@ -61,7 +51,7 @@ func TestWatchDirectory(t *testing.T) {
 	os.WriteFile(filepath.Join(watch, "one.torrent"), makeTorrent(t, "one", 40_000), 0o644)
 	os.WriteFile(filepath.Join(watch, "two.magnet"), []byte("magnet:?xt=urn:btih:0123456789abcdef0123456789abcdef01234567&dn=two\n"), 0o644)
 	os.WriteFile(filepath.Join(watch, "bad.torrent"), []byte("not a torrent"), 0o644)
-	waitUntil(t, "the renames", func() bool {
+	waitfor.Cond(t, 30*time.Second, "the renames", func() bool {
 		_, e1 := os.Stat(filepath.Join(watch, "one.torrent.added"))
 		_, e2 := os.Stat(filepath.Join(watch, "two.magnet.added"))
 		_, e3 := os.Stat(filepath.Join(watch, "bad.torrent.invalid"))
@@ -72,7 +62,7 @@ func TestWatchDirectory(t *testing.T) {
 	}
 	// The same torrent again is a duplicate: renamed, not added.
 	os.WriteFile(filepath.Join(watch, "again.torrent"), makeTorrent(t, "one", 40_000), 0o644)
-	waitUntil(t, "the duplicate's rename", func() bool {
+	waitfor.Cond(t, 30*time.Second, "the duplicate's rename", func() bool {
 		_, err := os.Stat(filepath.Join(watch, "again.torrent.added"))
 		return err == nil
 	})

@@ -15,6 +15,7 @@ import (
 
 	"github.com/bt-go/bt/bencode"
 	"github.com/bt-go/bt/internal/peertest"
+	"github.com/bt-go/bt/internal/waitfor"
 	"github.com/bt-go/bt/wire"
 )
 
@@ -112,7 +113,7 @@ func TestDownloadPieceFromLibtorrent(t *testing.T) {
 	if !startAndWaitPieces(t, c) {
 		t.Fatal("the seed does not have every piece")
 	}
-	waitUntil(t, "libtorrent's extended handshake", func() bool { return c.PeerExtendedHandshake() != nil })
+	waitfor.Cond(t, 30*time.Second, "libtorrent's extended handshake", func() bool { return c.PeerExtendedHandshake() != nil })
 	eh := c.PeerExtendedHandshake()
 	t.Logf("libtorrent: v=%q reqq=%d m=%v yourip=%v", eh.V, eh.Reqq, eh.M, net.IP(eh.YourIP))
 	if eh.M["ut_metadata"] == 0 || eh.MetadataSize <= 0 {
@@ -208,17 +209,6 @@ func TestLibtorrentDownloadsFromListener(t *testing.T) {
 	}
 }
 
-func waitUntil(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 // pieceWatch records what a test waits for.
 type pieceWatch struct {
 	mu                 sync.Mutex
@@ -254,7 +244,7 @@ func startAndWaitPieces(t *testing.T, c *wire.Conn) bool {
 	if err := c.Start(wire.Funcs{Message: w.handle}); err != nil {
 		t.Fatal(err)
 	}
-	waitUntil(t, "the peer's have-all or bitfield", w.flag(&w.gotPieces))
+	waitfor.Cond(t, 30*time.Second, "the peer's have-all or bitfield", w.flag(&w.gotPieces))
 	return c.PeerPieces().All()
 }
 
@@ -280,7 +270,7 @@ func downloadPieces(t *testing.T, c *wire.Conn, ti *torrentInfo, pieces []int) {
 	w := v.(*pieceWatch)
 	c.Interested()
 	start := time.Now()
-	waitUntil(t, "unchoke", w.flag(&w.unchoke))
+	waitfor.Cond(t, 30*time.Second, "unchoke", w.flag(&w.unchoke))
 	t.Logf("unchoked after %v", time.Since(start))
 	// Every block is requested at once: a pipeline, as real clients do
 	// (Transmission answers in rounds of its bandwidth timer).

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/bt-go/bt/internal/peertest"
+	"github.com/bt-go/bt/internal/waitfor"
 	"github.com/bt-go/bt/resume"
 )
 
@@ -152,19 +153,6 @@ func torrentState(t *testing.T, d *runningDaemon, auth [2]string, id int, fields
 	return list[0].(map[string]any)
 }
 
-func waitFor(t *testing.T, what string, timeout time.Duration, ok func() bool) {
-	t.Helper()
-	start := time.Now()
-	defer func() { t.Logf("%s: %v", what, time.Since(start).Round(time.Millisecond)) }()
-	deadline := time.Now().Add(timeout)
-	for !ok() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
 func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
 
 // TestDaemonTransmissionRemote: Debian's transmission-remote drives bt
@@ -223,7 +211,7 @@ func TestDaemonTransmissionRemote(t *testing.T) {
 	}
 	remote(t, d, "-t", "1", "-s")
 	lt.ConnectPeer(t, treeHash, peer)
-	waitFor(t, "the wanted files", 60*time.Second, func() bool {
+	waitfor.Cond(t, 60*time.Second, "the wanted files", func() bool {
 		return torrentState(t, d, noAuth, 1, "leftUntilDone")["leftUntilDone"] == 0.0
 	})
 	for _, f := range []string{"a.bin", "sub/c.bin"} {
@@ -241,7 +229,7 @@ func TestDaemonTransmissionRemote(t *testing.T) {
 		t.Fatalf("magnet: %v", st)
 	}
 	lt.ConnectPeer(t, singleHash, peer)
-	waitFor(t, "the magnet's download", 60*time.Second, func() bool {
+	waitfor.Cond(t, 60*time.Second, "the magnet's download", func() bool {
 		s := torrentState(t, d, noAuth, 2, "percentDone", "status")
 		return s["percentDone"] == 1.0 && s["status"] == 6.0
 	})
@@ -250,7 +238,7 @@ func TestDaemonTransmissionRemote(t *testing.T) {
 	// -g: the skipped file is wanted again and arrives.
 	remote(t, d, "-t", "1", "-g", "1")
 	lt.ConnectPeer(t, treeHash, peer)
-	waitFor(t, "the file wanted again", 60*time.Second, func() bool {
+	waitfor.Cond(t, 60*time.Second, "the file wanted again", func() bool {
 		s := torrentState(t, d, noAuth, 1, "percentDone", "status")
 		return s["percentDone"] == 1.0 && s["status"] == 6.0
 	})
@@ -294,7 +282,7 @@ func TestDaemonTransmissionRemote(t *testing.T) {
 	f.WriteAt(one[:], 1000)
 	f.Close()
 	remote(t, d, "-t", "1", "-v")
-	waitFor(t, "the verify to find the damage", 60*time.Second, func() bool {
+	waitfor.Cond(t, 60*time.Second, "the verify to find the damage", func() bool {
 		return torrentState(t, d, noAuth, 1, "percentDone")["percentDone"] != 1.0
 	})
 	// libtorrent, which took the daemon for a seed, does not dial it
@@ -307,7 +295,7 @@ func TestDaemonTransmissionRemote(t *testing.T) {
 	f.WriteAt(one[:], 1000)
 	f.Close()
 	remote(t, d, "-t", "1", "-v")
-	waitFor(t, "the second verify", 60*time.Second, func() bool {
+	waitfor.Cond(t, 60*time.Second, "the second verify", func() bool {
 		s := torrentState(t, d, noAuth, 1, "percentDone", "status")
 		return s["percentDone"] == 1.0 && s["status"] == 6.0
 	})
@@ -347,7 +335,7 @@ func TestDaemonTransmissionRemote(t *testing.T) {
 		}
 		t.Fatalf("-l after the restart:\n%s\n%s", list, d.stderr)
 	}
-	waitFor(t, "torrent 1 seeding after the restart", 30*time.Second, func() bool {
+	waitfor.Cond(t, 30*time.Second, "torrent 1 seeding after the restart", func() bool {
 		return torrentState(t, d, auth, 1, "status")["status"] == 6.0
 	})
 	if s := torrentState(t, d, auth, 1, "downloadLimit", "downloadLimited"); s["downloadLimit"] != 30.0 || s["downloadLimited"] != true {
@@ -408,7 +396,7 @@ func TestDaemonKill9(t *testing.T) {
 	// Mid-download: each torrent has a record with some pieces, none is
 	// complete.
 	recorded := make([]int64, 3)
-	waitFor(t, "records with progress", 60*time.Second, func() bool {
+	waitfor.Cond(t, 60*time.Second, "records with progress", func() bool {
 		for _, ih := range hashes {
 			rec, err := resume.ReadFile(filepath.Join(state, ih+".resume"))
 			if err != nil || rec.Have.Count() < rec.NumPieces/5 {
@@ -444,7 +432,7 @@ func TestDaemonKill9(t *testing.T) {
 		before[i] = int64(torrentState(t, d, noAuth, i+1, "downloadedEver")["downloadedEver"].(float64))
 	}
 	for i := range hashes {
-		waitFor(t, fmt.Sprintf("torrent %d to finish", i+1), 90*time.Second, func() bool {
+		waitfor.Cond(t, 90*time.Second, fmt.Sprintf("torrent %d to finish", i+1), func() bool {
 			return torrentState(t, d, noAuth, i+1, "percentDone")["percentDone"] == 1.0
 		})
 		after := int64(torrentState(t, d, noAuth, i+1, "downloadedEver")["downloadedEver"].(float64))

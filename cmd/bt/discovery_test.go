@@ -14,6 +14,7 @@ import (
 	"github.com/bt-go/bt"
 	"github.com/bt-go/bt/dht"
 	"github.com/bt-go/bt/internal/peertest"
+	"github.com/bt-go/bt/internal/waitfor"
 	"github.com/bt-go/bt/metainfo"
 	"github.com/bt-go/bt/tracker/server"
 )
@@ -97,7 +98,7 @@ func TestDownloadThroughTracker(t *testing.T) {
 	if err := st.AddTrackers([]string{url}); err != nil {
 		t.Fatal(err)
 	}
-	waitUntil(t, "the seed's announce", func() bool {
+	waitfor.Cond(t, 10*time.Second, "the seed's announce", func() bool {
 		r := st.Trackers()
 		return len(r) == 1 && !r[0].LastAnnounce.IsZero()
 	})
@@ -130,7 +131,7 @@ func TestDownloadThroughDHT(t *testing.T) {
 	defer router.Close()
 	data, file, _ := seedFixture(t)
 	_, st := seedClient(t, data, file, bt.Config{DHT: true, DHTBootstrap: []string{router.Addr().String()}})
-	waitUntil(t, "the seed to announce itself", func() bool { return router.Stats().InfoHashes > 0 })
+	waitfor.Cond(t, 10*time.Second, "the seed to announce itself", func() bool { return router.Stats().InfoHashes > 0 })
 
 	mi, err := metainfo.LoadFile(file)
 	if err != nil {
@@ -168,17 +169,6 @@ func TestDiscoveryFlagErrors(t *testing.T) {
 	}
 }
 
-func waitUntil(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 // TestResumeThroughDHT: bt resume joins the DHT as bt download does
 // (--dht-bootstrap here): a magnet link recorded in the state directory,
 // with no peer and no tracker, finds its seed through the DHT and
@@ -192,7 +182,7 @@ func TestResumeThroughDHT(t *testing.T) {
 	defer router.Close()
 	data, file, _ := seedFixture(t)
 	seedClient(t, data, file, bt.Config{DHT: true, DHTBootstrap: []string{router.Addr().String()}})
-	waitUntil(t, "the seed to announce itself", func() bool { return router.Stats().InfoHashes > 0 })
+	waitfor.Cond(t, 10*time.Second, "the seed to announce itself", func() bool { return router.Stats().InfoHashes > 0 })
 
 	// Record the magnet link in a state directory, as an interrupted bt
 	// download would have.
