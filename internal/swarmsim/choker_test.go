@@ -2,7 +2,6 @@ package swarmsim
 
 import (
 	"context"
-	"fmt"
 	"net/netip"
 	"path/filepath"
 	"testing"
@@ -43,19 +42,11 @@ func TestTitForTat(t *testing.T) {
 			t.Fatal(err)
 		}
 		waitSeeding(t, st)
-		addrs := []netip.AddrPort{seedAddr}
-		var tors []*bt.Torrent
-		for i := range n {
-			c, addr := s.Client(t, bt.Config{UploadSlots: 2})
+		tors, addrs := addLeechers(t, &s, mi, dir, n, []netip.AddrPort{seedAddr}, bt.Config{UploadSlots: 2}, nil)
+		for i, addr := range addrs[1:] {
 			if slow[addr.Addr()] != (i%2 == 1) {
 				t.Fatalf("leecher %d is on %v", i, addr)
 			}
-			tor, err := c.AddTorrent(mi, &bt.TorrentOptions{Dir: filepath.Join(dir, fmt.Sprint("leech", i)), Peers: addrs})
-			if err != nil {
-				t.Fatal(err)
-			}
-			tors = append(tors, tor)
-			addrs = append(addrs, addr)
 		}
 		// What each leecher sent each peer while both were incomplete
 		// (once complete, a leecher seeds whoever downloads fastest), and

@@ -43,17 +43,7 @@ func onlySeedLeaves(t *testing.T, early bool) {
 	}
 	waitSeeding(t, st)
 	const n = 6
-	addrs := []netip.AddrPort{seedAddr}
-	var tors []*bt.Torrent
-	for i := range n {
-		c, addr := s.Client(t, bt.Config{})
-		tor, err := c.AddTorrent(mi, &bt.TorrentOptions{Dir: filepath.Join(dir, fmt.Sprint("leech", i)), Peers: addrs})
-		if err != nil {
-			t.Fatal(err)
-		}
-		tors = append(tors, tor)
-		addrs = append(addrs, addr)
-	}
+	tors, _ := addLeechers(t, &s, mi, dir, n, []netip.AddrPort{seedAddr}, bt.Config{}, nil)
 	size, pieces := mi.Info.TotalLength(), mi.Info.NumPieces()
 	union := func() int {
 		u := bitfield.New(pieces)

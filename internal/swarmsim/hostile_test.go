@@ -119,24 +119,13 @@ func TestHostileMembers(t *testing.T) {
 		var mu sync.Mutex
 		banned := map[netip.AddrPort]int{}
 		const n = 4
-		addrs := []netip.AddrPort{liar, silent, flooder, seedAddr}
-		var tors []*bt.Torrent
-		for i := range n {
-			c, addr := s.Client(t, bt.Config{})
-			tor, err := c.AddTorrent(mi, &bt.TorrentOptions{Dir: filepath.Join(dir, fmt.Sprint("leech", i)), Peers: addrs,
-				OnEvent: func(e bt.Event) {
-					if e.Type == bt.EventPeerBanned {
-						mu.Lock()
-						banned[e.Peer]++
-						mu.Unlock()
-					}
-				}})
-			if err != nil {
-				t.Fatal(err)
+		tors, _ := addLeechers(t, &s, mi, dir, n, []netip.AddrPort{liar, silent, flooder, seedAddr}, bt.Config{}, func(e bt.Event) {
+			if e.Type == bt.EventPeerBanned {
+				mu.Lock()
+				banned[e.Peer]++
+				mu.Unlock()
 			}
-			tors = append(tors, tor)
-			addrs = append(addrs, addr)
-		}
+		})
 		start := time.Now()
 		ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
 		defer cancel()

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -62,17 +63,7 @@ func TestOneSeedManyLeechers(t *testing.T) {
 		start := time.Now()
 
 		const n = 8
-		addrs := []netip.AddrPort{seedAddr}
-		var tors []*bt.Torrent
-		for i := range n {
-			c, addr := s.Client(t, bt.Config{})
-			tor, err := c.AddTorrent(mi, &bt.TorrentOptions{Dir: filepath.Join(dir, fmt.Sprint("leech", i)), Peers: addrs})
-			if err != nil {
-				t.Fatal(err)
-			}
-			tors = append(tors, tor)
-			addrs = append(addrs, addr)
-		}
+		tors, _ := addLeechers(t, &s, mi, dir, n, []netip.AddrPort{seedAddr}, bt.Config{}, nil)
 		ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
 		defer cancel()
 		for i, tor := range tors {
@@ -87,6 +78,25 @@ func TestOneSeedManyLeechers(t *testing.T) {
 			t.Errorf("the seed uploaded %.2f copies to %d leechers: they traded nothing", ratio, n)
 		}
 	})
+}
+
+// addLeechers starts n leechers of mi in dir/leech0… on clients of their
+// own with cfg, each told of known and of the leechers started before it,
+// and returns them with known and their addresses appended.
+func addLeechers(t *testing.T, s *Swarm, mi *metainfo.MetaInfo, dir string, n int, known []netip.AddrPort, cfg bt.Config, onEvent func(bt.Event)) ([]*bt.Torrent, []netip.AddrPort) {
+	t.Helper()
+	addrs := slices.Clone(known)
+	var tors []*bt.Torrent
+	for i := range n {
+		c, addr := s.Client(t, cfg)
+		tor, err := c.AddTorrent(mi, &bt.TorrentOptions{Dir: filepath.Join(dir, fmt.Sprint("leech", i)), Peers: addrs, OnEvent: onEvent})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tors = append(tors, tor)
+		addrs = append(addrs, addr)
+	}
+	return tors, addrs
 }
 
 func waitSeeding(t *testing.T, tor *bt.Torrent) {
