@@ -18,6 +18,7 @@ import (
 	"github.com/bt-go/bt/storage"
 	"github.com/bt-go/bt/wire"
 	"github.com/bt-go/bt/wire/metadata"
+	"github.com/bt-go/bt/wire/mse"
 )
 
 // Errors of a Client.
@@ -50,6 +51,7 @@ type Client struct {
 
 	mu       sync.Mutex
 	torrents map[metainfo.Hash]*Torrent
+	skeys    map[[20]byte]metainfo.Hash // HASH('req2', info hash) → info hash, for MSE (encryption.go)
 	self     map[netip.AddrPort]bool
 	closed   bool
 	done     chan struct{} // closed when Close has finished
@@ -88,6 +90,7 @@ func NewClient(cfg Config) (*Client, error) {
 		cfg:      cfg,
 		peerID:   newPeerID(),
 		torrents: make(map[metainfo.Hash]*Torrent),
+		skeys:    make(map[[20]byte]metainfo.Hash),
 		self:     make(map[netip.AddrPort]bool),
 		files:    storage.NewFilePool(cfg.MaxOpenFiles),
 	}
@@ -237,6 +240,7 @@ func (c *Client) add(ih metainfo.Hash, mi *metainfo.MetaInfo, mag *metainfo.Magn
 	}
 	rec := c.loadResume(ih, &o)
 	t := c.newTorrent(ih, mi, mag, &o)
+	skey := mse.SKeyHash(ih)
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
@@ -247,6 +251,7 @@ func (c *Client) add(ih metainfo.Hash, mi *metainfo.MetaInfo, mag *metainfo.Magn
 		return nil, fmt.Errorf("%w: %v", ErrDuplicateTorrent, ih)
 	}
 	c.torrents[ih] = t
+	c.skeys[skey] = ih
 	c.mu.Unlock()
 	c.attachResume(t, rec)
 	go t.run(o.State)
@@ -314,9 +319,11 @@ func (c *Client) newTorrent(ih metainfo.Hash, mi *metainfo.MetaInfo, mag *metain
 
 // remove forgets t (Torrent.Close).
 func (c *Client) remove(t *Torrent) {
+	skey := mse.SKeyHash(t.infoHash)
 	c.mu.Lock()
 	if c.torrents[t.infoHash] == t {
 		delete(c.torrents, t.infoHash)
+		delete(c.skeys, skey)
 	}
 	c.mu.Unlock()
 	c.forgetResume(t)
@@ -336,6 +343,7 @@ func (c *Client) Close() error {
 		ts = append(ts, t)
 	}
 	c.torrents = map[metainfo.Hash]*Torrent{}
+	c.skeys = map[[20]byte]metainfo.Hash{}
 	c.mu.Unlock()
 	if c.ln != nil {
 		c.ln.Close()

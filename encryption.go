@@ -80,16 +80,13 @@ func (c *Client) acceptMSE(nc net.Conn) (net.Conn, error) {
 }
 
 // findSKey is the SKEY search of an incoming MSE handshake over every
-// torrent of the client.
+// torrent of the client: a look-up in the hashes kept as torrents come
+// and go, not a SHA-1 per torrent for each connection.
 func (c *Client) findSKey(h [20]byte) ([20]byte, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for ih := range c.torrents {
-		if mse.SKeyHash(ih) == h {
-			return ih, true
-		}
-	}
-	return [20]byte{}, false
+	ih, ok := c.skeys[h]
+	return ih, ok
 }
 
 // sameSKey reports whether an incoming connection's BitTorrent handshake
