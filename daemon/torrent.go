@@ -398,6 +398,25 @@ func (e *Torrent) sample(now time.Time, s bt.Stats, set Settings) (up, down int6
 	return up, down
 }
 
+// RatioLimit resolves a torrent's seed ratio mode (0 the session's limit,
+// 1 its own, 2 none) into whether a ratio limit applies, and which.
+func RatioLimit(mode int, own float64, set Settings) (on bool, ratio float64) {
+	return limitFor(mode, own, set.SeedRatioLimited, set.SeedRatioLimit)
+}
+
+// limitFor resolves a per-torrent limit mode as Transmission's
+// seedRatioMode and seedIdleMode mean it: 0 the session's, 1 the
+// torrent's own, 2 none.
+func limitFor[T any](mode int, own T, sessionOn bool, session T) (bool, T) {
+	switch mode {
+	case 1:
+		return true, own
+	case 2:
+		return false, session
+	}
+	return sessionOn, session
+}
+
 // seedLimitReached reports whether a complete, started torrent reached its
 // ratio or idle limit.
 func (e *Torrent) seedLimitReached(now time.Time, s bt.Stats, set Settings) bool {
@@ -407,27 +426,13 @@ func (e *Torrent) seedLimitReached(now time.Time, s bt.Stats, set Settings) bool
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	r := &e.rec
-	ratioOn, ratio := set.SeedRatioLimited, set.SeedRatioLimit
-	switch r.SeedRatioMode {
-	case 1:
-		ratioOn, ratio = true, r.SeedRatioLimit
-	case 2:
-		ratioOn = false
-	}
-	if ratioOn {
+	if ratioOn, ratio := RatioLimit(r.SeedRatioMode, r.SeedRatioLimit, set); ratioOn {
 		if float64(e.t.TotalUploaded()) >= ratio*float64(s.Size) {
 			r.LimitStopped = true
 			return true
 		}
 	}
-	idleOn, idle := set.IdleSeedingLimitEnabled, set.IdleSeedingLimit
-	switch r.SeedIdleMode {
-	case 1:
-		idleOn, idle = true, r.SeedIdleLimit
-	case 2:
-		idleOn = false
-	}
-	if idleOn {
+	if idleOn, idle := limitFor(r.SeedIdleMode, r.SeedIdleLimit, set.IdleSeedingLimitEnabled, set.IdleSeedingLimit); idleOn {
 		last := max(r.Activity, r.Done, r.Started)
 		if now.Unix()-last >= idle*60 {
 			r.LimitStopped = true

@@ -172,13 +172,7 @@ func (v *view) eta() int64 {
 	case int(daemon.StatusSeed):
 		in := v.in()
 		set := v.h.d.Settings()
-		on, goal := set.SeedRatioLimited, set.SeedRatioLimit
-		switch in.SeedRatioMode {
-		case 1:
-			on, goal = true, in.SeedRatioLimit
-		case 2:
-			on = false
-		}
+		on, goal := daemon.RatioLimit(in.SeedRatioMode, in.SeedRatioLimit, set)
 		if !on {
 			return etaNotAvailable
 		}
