@@ -152,3 +152,26 @@ func TestDownloadInterrupted(t *testing.T) {
 		t.Errorf("stderr %q", got)
 	}
 }
+
+// TestDefaultStateDirUnusable: when the default state directory cannot be
+// made (here under /proc, which not even root can write in), the download
+// says once, at the start, that it will not be resumable, and completes.
+func TestDefaultStateDirUnusable(t *testing.T) {
+	bin := buildBT(t)
+	_, file, port := seedFixtureNamed(t, "small.bin", 256<<10)
+	dir := t.TempDir()
+	cmd := exec.Command(bin, "download", "--no-dht", "--port", "0", "--dir", dir,
+		"--peer", netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(port)).String(), file)
+	cmd.Env = append(os.Environ(), "XDG_STATE_HOME="+unwritableDir(t))
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("bt download: %v\n%s", err, stderr.String())
+	}
+	if n := strings.Count(stderr.String(), "this download will not be resumable"); n != 1 {
+		t.Errorf("the warning came %d times, want once; stderr:\n%s", n, stderr.String())
+	}
+	if _, err := os.Stat(filepath.Join(dir, "small.bin")); err != nil {
+		t.Error(err)
+	}
+}
